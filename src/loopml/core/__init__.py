@@ -1,0 +1,1 @@
+"""Plain domain types, errors, ids and configuration. No database, web or CLI imports."""
