@@ -1,0 +1,1 @@
+"""The ``loopml`` command line (Typer + Rich). Thin: parse, call the SDK, render."""

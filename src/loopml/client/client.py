@@ -1,0 +1,156 @@
+"""The SDK's explicit client: settings in, stores opened, services ready.
+
+Everything the module-level functions of :mod:`loopml` do goes through a
+:class:`Client`; create one yourself to work with several stores at once or to pass
+stores in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from loopml.artifacts.base import BaseArtifactStore
+from loopml.artifacts.factory import open_artifact_store
+from loopml.core.config import Settings, load_settings
+from loopml.core.entities import ArtifactInfo, Experiment, Metric, Run
+from loopml.metadata.base import BaseMetadataStore
+from loopml.metadata.factory import open_metadata_store
+from loopml.tracking.active_run import ActiveRun
+from loopml.tracking.service import TrackingService
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_EXPERIMENT", "Client"]
+
+DEFAULT_EXPERIMENT = "default"
+
+
+class Client:
+    """Opens the stores named by ``settings`` and exposes the tracking operations.
+
+    Args:
+        settings: Where the stores live; found from the working directory when None.
+        metadata: An already open metadata store to use instead of ``settings.store_url``.
+        artifacts: An already open artifact store to use instead of ``settings.artifacts_url``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        metadata: BaseMetadataStore | None = None,
+        artifacts: BaseArtifactStore | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        needs_home = metadata is None and self.settings.store_url.startswith("sqlite")
+        needs_home = needs_home or (artifacts is None and "://" not in self.settings.artifacts_url)
+        if needs_home:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.metadata = metadata or open_metadata_store(self.settings.store_url)
+        self.artifacts = artifacts or open_artifact_store(
+            self.settings.artifacts_url, endpoint_url=self.settings.s3_endpoint_url
+        )
+        description = ""
+        if self.settings.project_file is not None:
+            description = self.settings.project_file.project.description
+        self.project = self.metadata.ensure_project(self.settings.project, description)
+        self.tracking = TrackingService(self.metadata, self.artifacts, self.project)
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self, name: str, description: str = "", tags: Mapping[str, str] | None = None
+    ) -> Experiment:
+        return self.tracking.create_experiment(name, description, tags)
+
+    def get_experiment(self, name_or_id: str) -> Experiment:
+        return self.tracking.get_experiment(name_or_id)
+
+    def list_experiments(self) -> list[Experiment]:
+        return self.tracking.list_experiments()
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        experiment: str | None = None,
+        name: str | None = None,
+        *,
+        parent: str | ActiveRun | Run | None = None,
+        tags: Mapping[str, Any] | None = None,
+        batch_size: int = 5000,
+        flush_interval_s: float = 2.0,
+    ) -> ActiveRun:
+        """Start a run; use the result as a context manager.
+
+        Args:
+            experiment: Experiment name, created if missing; ``LOOPML_EXPERIMENT`` or
+                ``"default"`` when None.
+            name: Run name; a friendly random one when None.
+            parent: Parent run (id or object) for nested runs.
+            tags: Initial tags.
+            batch_size: Metric points buffered before a write.
+            flush_interval_s: Longest time a point waits in the buffer.
+        """
+        parent_id = parent if isinstance(parent, str) or parent is None else parent.id
+        run = self.tracking.start_run(
+            experiment or os.environ.get("LOOPML_EXPERIMENT") or DEFAULT_EXPERIMENT,
+            name,
+            parent_run_id=parent_id,
+            tags=tags,
+        )
+        return ActiveRun(self.tracking, run, batch_size=batch_size, flush_interval_s=flush_interval_s)
+
+    def get_run(self, run_id: str) -> Run:
+        return self.tracking.get_run(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        self.tracking.delete_run(run_id)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.tracking.get_metric_history(run_id, key)
+
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        return self.tracking.list_artifacts(run_id, prefix)
+
+    def download_artifacts(self, run_id: str, dest: str | Path, path: str = "") -> list[Path]:
+        return self.tracking.download_artifacts(run_id, Path(dest), path)
+
+    def search_runs(
+        self,
+        experiment: str | Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        max_results: int = 1000,
+        include_deleted: bool = False,
+    ) -> pd.DataFrame:
+        """Runs as a DataFrame (see :func:`loopml.tracking.frame.runs_to_frame`)."""
+        runs = self.search_run_records(experiment, filter, order_by, max_results, include_deleted)
+        from loopml.tracking.frame import runs_to_frame
+
+        names = {e.id: e.name for e in self.tracking.list_experiments(include_deleted=True)}
+        return runs_to_frame(runs, names)
+
+    def search_run_records(
+        self,
+        experiment: str | Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        max_results: int = 1000,
+        include_deleted: bool = False,
+    ) -> list[Run]:
+        """Like :meth:`search_runs`, as Run records."""
+        return self.tracking.search_runs(experiment, filter, order_by, max_results, include_deleted)
+
+    def close(self) -> None:
+        self.metadata.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

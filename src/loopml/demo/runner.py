@@ -1,0 +1,50 @@
+"""Runs the demo's chapters in order inside a demo project folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+
+from loopml.client.client import Client
+from loopml.core.config import load_settings
+from loopml.demo.tracking_chapter import run_tracking_chapter
+
+__all__ = ["DEMO_PROJECT", "run_demo"]
+
+DEMO_PROJECT = "churn-demo"
+
+
+def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, object]:
+    """Create (or reuse) a demo project in ``folder`` and run every chapter."""
+    from loopml.cli.init import init_project  # the demo sets up a project as a user would
+
+    init_project(
+        folder,
+        DEMO_PROJECT,
+        description="Predict which customers of a subscription business will cancel next month.",
+        intended_use="Rank customers for the retention team's outreach; not for pricing decisions.",
+        owners=("data-science@example.com",),
+        stakeholders=("retention-team@example.com",),
+    )
+    settings = load_settings(cwd=folder, environ={})
+    with Client(settings) as client:
+        console.print(Rule("1 · Experiment tracking"))
+        tracking = run_tracking_chapter(client, console, n_rows=n_rows)
+        columns = ["name", "params.model", "metrics.roc_auc", "metrics.f1", "metrics.accuracy", "duration_s"]
+        from loopml.cli.render import table
+
+        console.print(
+            table(
+                f"Candidates of experiment {tracking.experiment!r}, best first",
+                ["run", "model", "roc_auc", "f1", "accuracy", "seconds"],
+                tracking.table[columns].itertuples(index=False),
+            )
+        )
+        best = tracking.table.iloc[0]
+        console.print(f"Best candidate: [bold]{best['name']}[/bold] (run {best['run_id']})")
+    console.print(Rule("Explore"))
+    console.print(f"  cd {folder} && loopml runs list")
+    console.print(f"  cd {folder} && loopml runs compare {' '.join(r[:8] for r in tracking.run_ids.values())}")
+    return {"best_run_id": tracking.best_run_id, "run_ids": tracking.run_ids}
