@@ -1,0 +1,223 @@
+"""Metric points, params and tags written in one transaction, and metric history reads.
+
+``log_batch`` is the hot path of tracking (an SDK flushes ~1,000 points at a time), so it
+uses Core ``executemany`` inserts, never ORM objects. The latest point per key is kept in
+``latest_metrics`` by an ``INSERT ... ON CONFLICT DO UPDATE`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from loopml.core.entities import Metric
+from loopml.core.errors import ConflictError, ValidationError
+from loopml.core.validation import (
+    check_key,
+    check_metric_value,
+    check_param_value,
+    check_step,
+    check_tag_value,
+)
+from loopml.metadata.sql.engine import Database
+from loopml.metadata.sql.schema import (
+    BatchKeyRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    TagRow,
+    table_of,
+)
+from loopml.metadata.sql.snapshots import metric_value, require_run
+
+__all__ = ["get_metric_history", "log_batch", "numeric_value"]
+
+metrics_table = table_of(MetricRow)
+latest = table_of(LatestMetricRow)
+params_table = table_of(ParamRow)
+tags_table = table_of(TagRow)
+batch_keys = table_of(BatchKeyRow)
+
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def numeric_value(text: str) -> float | None:
+    """The param text as a finite number, or None, so ``params.lr > 0.01`` can compare."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _check_timestamp(key: str, timestamp: object) -> int:
+    if isinstance(timestamp, int) and not isinstance(timestamp, bool) and timestamp >= 0:
+        return timestamp
+    raise ValidationError(
+        f"metric {key!r}: timestamp must be integer milliseconds since the epoch, "
+        f"got {timestamp!r}",
+        field=f"metrics.{key}.timestamp",
+    )
+
+
+def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
+    rows = []
+    for metric in metrics:
+        key = check_key(metric.key, kind="metric")
+        value = check_metric_value(key, metric.value)
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "step": check_step(key, metric.step),
+                "timestamp": _check_timestamp(key, metric.timestamp),
+                "value": None if value != value else value,  # NaN is stored as NULL
+            }
+        )
+    return rows
+
+
+def _latest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per key: the highest step, then the latest timestamp, then the last given."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = best.get(row["key"])
+        if current is None or (row["step"], row["timestamp"]) >= (
+            current["step"],
+            current["timestamp"],
+        ):
+            best[row["key"]] = row
+    return list(best.values())
+
+
+def _insert(db: Database, table: sa.Table) -> Any:
+    """The dialect's INSERT, which offers ON CONFLICT."""
+    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(table)
+
+
+def log_batch(
+    db: Database,
+    run_id: str,
+    metrics: Sequence[Metric] = (),
+    params: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+) -> None:
+    """Write metric points, params and tags of a run in one transaction.
+
+    Raises:
+        NotFoundError: unknown run.
+        ConflictError: the run is deleted, or a param already holds another value.
+        ValidationError: a bad key, value, step or timestamp (nothing is written).
+    """
+    metric_rows = _metric_rows(run_id, metrics)
+    latest_rows = _latest_rows(metric_rows)
+    param_values = {
+        check_key(k, kind="param"): check_param_value(k, v) for k, v in (params or {}).items()
+    }
+    tag_rows = [
+        {"run_id": run_id, "key": check_key(k, kind="tag"), "value": check_tag_value(k, v)}
+        for k, v in (tags or {}).items()
+    ]
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY
+    ):
+        raise ValidationError(
+            f"idempotency_key must be 1-{MAX_IDEMPOTENCY_KEY} characters, got {idempotency_key!r}",
+            field="idempotency_key",
+        )
+
+    key_insert = _insert(db, batch_keys).on_conflict_do_nothing()
+    param_insert = _insert(db, params_table).on_conflict_do_nothing()
+    tag_insert = _insert(db, tags_table)
+    tag_upsert = tag_insert.on_conflict_do_update(
+        index_elements=[tags_table.c.run_id, tags_table.c.key],
+        set_={"value": tag_insert.excluded.value},
+    )
+    latest_insert = _insert(db, latest)
+    latest_upsert = latest_insert.on_conflict_do_update(
+        index_elements=[latest.c.run_id, latest.c.key],
+        set_={
+            "value": latest_insert.excluded.value,
+            "step": latest_insert.excluded.step,
+            "timestamp": latest_insert.excluded.timestamp,
+        },
+        where=sa.or_(
+            latest_insert.excluded.step > latest.c.step,
+            sa.and_(
+                latest_insert.excluded.step == latest.c.step,
+                latest_insert.excluded.timestamp >= latest.c.timestamp,
+            ),
+        ),
+    )
+
+    def work(connection: Connection) -> None:
+        require_run(connection, run_id, write=True)
+        if idempotency_key is not None:
+            applied = connection.execute(key_insert, {"run_id": run_id, "key": idempotency_key})
+            if applied.rowcount == 0:
+                return  # this batch was written before: a retried request
+        if param_values:
+            _write_params(connection, run_id, param_values, param_insert)
+        if tag_rows:
+            connection.execute(tag_upsert, tag_rows)
+        if metric_rows:
+            connection.execute(metrics_table.insert(), metric_rows)
+            connection.execute(latest_upsert, latest_rows)
+
+    db.write(work)
+
+
+def _write_params(connection: Connection, run_id: str, values: dict[str, str], insert: Any) -> None:
+    """Insert new params; the same value again is a no-op, another value a ConflictError."""
+    keys = list(values)
+    query = sa.select(params_table.c.key, params_table.c.value).where(
+        params_table.c.run_id == run_id, params_table.c.key.in_(keys)
+    )
+    stored = dict(connection.execute(query).tuples().all())
+    _raise_on_changed(run_id, values, stored)
+    new = [
+        {"run_id": run_id, "key": k, "value": v, "value_num": numeric_value(v)}
+        for k, v in values.items()
+        if k not in stored
+    ]
+    if not new:
+        return
+    connection.execute(insert, new)
+    # A concurrent writer may have logged one of these keys between the read and the
+    # insert (DO NOTHING kept its value): read again and compare.
+    _raise_on_changed(run_id, values, dict(connection.execute(query).tuples().all()))
+
+
+def _raise_on_changed(run_id: str, values: dict[str, str], stored: dict[str, str]) -> None:
+    for key, value in values.items():
+        if key in stored and stored[key] != value:
+            raise ConflictError(
+                f"param {key!r} of run {run_id!r} is already {stored[key]!r}, cannot change it "
+                f"to {value!r}: params are immutable; log the new value under another key or "
+                "start a new run",
+                field=f"params.{key}",
+            )
+
+
+def get_metric_history(db: Database, run_id: str, key: str) -> list[Metric]:
+    """Every point of one metric of a run, ordered by step then timestamp."""
+    query = (
+        sa.select(metrics_table.c.step, metrics_table.c.timestamp, metrics_table.c.value)
+        .where(metrics_table.c.run_id == run_id, metrics_table.c.key == key)
+        .order_by(metrics_table.c.step, metrics_table.c.timestamp, metrics_table.c.id)
+    )
+
+    def work(connection: Connection) -> list[Metric]:
+        require_run(connection, run_id, write=False)
+        return [
+            Metric(key, metric_value(value), step, timestamp)
+            for step, timestamp, value in connection.execute(query)
+        ]
+
+    return db.read(work)

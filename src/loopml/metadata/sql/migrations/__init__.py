@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL metadata store, run by :mod:`loopml.metadata.sql.migrate`."""

@@ -1,0 +1,270 @@
+"""The run search compiler: a filter tree from :mod:`loopml.core.filters` to SQLAlchemy.
+
+Every value is a bound parameter; no text from the user is ever pasted into SQL.
+
+Semantics, the same on every backend:
+
+* a run that lacks a metric, param or tag does not match a comparison on it, but matches
+  ``is null``; ``not`` negates a whole comparison (so ``not metrics.a > 1`` matches runs
+  without ``a``);
+* ``params.x`` compares as text with a quoted value and as a number with a number
+  (``params.lr > 0.01`` looks only at params whose text is a finite number);
+* a NaN metric is stored as NULL: it matches no comparison and orders with missing values.
+
+Plan: the positive comparisons of a top-level ``and`` become inner joins (one alias per
+key) so the database may drive the query from the most selective index; everything else
+becomes a correlated ``EXISTS``. An ``order_by`` on a key already joined reuses the join.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from loopml.core.entities import RunPage
+from loopml.core.errors import ValidationError
+from loopml.core.filters import And, Compare, Expr, Field, Not, Or, OrderBy
+from loopml.metadata.sql.engine import Database
+from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
+from loopml.metadata.sql.snapshots import load_runs
+
+__all__ = ["MAX_RESULTS", "compile_filter", "search_runs"]
+
+MAX_RESULTS = 50_000
+
+runs = table_of(RunRow)
+_TABLES: dict[str, sa.Table] = {
+    "metrics": table_of(LatestMetricRow),
+    "params": table_of(ParamRow),
+    "tags": table_of(TagRow),
+}
+_ATTRIBUTE_COLUMNS = {
+    "id": runs.c.id,
+    "name": runs.c.name,
+    "status": runs.c.status,
+    "user": runs.c.user,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+    "parent_run_id": runs.c.parent_run_id,
+    "experiment_id": runs.c.experiment_id,
+    "note": runs.c.note,
+}
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    """``column op value`` for the scalar and list operators."""
+    if op == "=":
+        return column == value  # type: ignore[no-any-return]
+    if op == "!=":
+        return column != value  # type: ignore[no-any-return]
+    if op == "<":
+        return column < value  # type: ignore[no-any-return]
+    if op == "<=":
+        return column <= value  # type: ignore[no-any-return]
+    if op == ">":
+        return column > value  # type: ignore[no-any-return]
+    if op == ">=":
+        return column >= value  # type: ignore[no-any-return]
+    if op == "like":
+        return column.like(value)  # type: ignore[no-any-return]
+    if op == "ilike":
+        return column.ilike(value)  # type: ignore[no-any-return]
+    if op == "in":
+        return column.in_(list(value))  # type: ignore[no-any-return]
+    if op == "not_in":
+        return column.not_in(list(value))  # type: ignore[no-any-return]
+    raise ValidationError(f"filter: unknown operator {op!r}", field="filter")
+
+
+def _value_condition(table: Any, compare: Compare) -> ColumnElement[bool]:
+    """The condition on one key's row (``table`` is the table or an alias of it)."""
+    kind, op, value = compare.field.kind, compare.op, compare.value
+    if kind != "params":
+        return _compare(table.c.value, op, value)
+    values = value if isinstance(value, tuple) else (value,)
+    texts = [v for v in values if isinstance(v, str)]
+    numbers = [v for v in values if not isinstance(v, str)]
+    if op not in ("in", "not_in"):
+        column = table.c.value if isinstance(value, str) else table.c.value_num
+        return _compare(column, op, value)
+    parts: list[ColumnElement[bool]] = []
+    if texts:
+        parts.append(table.c.value.in_(texts))
+    if numbers:
+        # NOT NULL first, so a text param is a plain False here, never SQL NULL.
+        parts.append(sa.and_(table.c.value_num.is_not(None), table.c.value_num.in_(numbers)))
+    matched = sa.or_(*parts)
+    return matched if op == "in" else sa.not_(matched)
+
+
+def _key_rows(compare: Compare, condition: bool) -> sa.Exists:
+    table = _TABLES[compare.field.kind]
+    where = [table.c.run_id == runs.c.id, table.c.key == compare.field.key]
+    if condition:
+        where.append(_value_condition(table, compare))
+    return sa.exists().where(*where)
+
+
+def compile_filter(expr: Expr) -> ColumnElement[bool]:
+    """The WHERE condition on ``runs`` for a filter tree (correlated EXISTS per key)."""
+    if isinstance(expr, And):
+        return sa.and_(*(compile_filter(item) for item in expr.items))
+    if isinstance(expr, Or):
+        return sa.or_(*(compile_filter(item) for item in expr.items))
+    if isinstance(expr, Not):
+        return sa.not_(compile_filter(expr.item))
+    kind, op = expr.field.kind, expr.op
+    if kind == "attributes":
+        column = _ATTRIBUTE_COLUMNS[expr.field.key]
+        if op == "is":
+            return column.is_(None)
+        if op == "is_not":
+            return column.is_not(None)
+        return sa.and_(column.is_not(None), _compare(column, op, expr.value))
+    if op == "is":
+        return ~_key_rows(expr, condition=False)
+    if op == "is_not":
+        return _key_rows(expr, condition=False)
+    return _key_rows(expr, condition=True)
+
+
+@dataclass
+class _Plan:
+    """The FROM clause being built: runs plus one inner join per joined comparison."""
+
+    source: Any = runs
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+    joined: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def join_compare(self, compare: Compare) -> None:
+        table = _TABLES[compare.field.kind].alias()
+        self.source = self.source.join(
+            table,
+            sa.and_(
+                table.c.run_id == runs.c.id,
+                table.c.key == compare.field.key,
+                _value_condition(table, compare),
+            ),
+        )
+        self.joined.setdefault((compare.field.kind, compare.field.key), table)
+
+    def order_table(self, target: Field) -> Any:
+        found = self.joined.get((target.kind, target.key))
+        if found is None:
+            found = _TABLES[target.kind].alias()
+            self.source = self.source.outerjoin(
+                found, sa.and_(found.c.run_id == runs.c.id, found.c.key == target.key)
+            )
+            self.joined[(target.kind, target.key)] = found
+        return found
+
+
+def _joinable(expr: Expr) -> bool:
+    return (
+        isinstance(expr, Compare)
+        and expr.field.kind != "attributes"
+        and expr.op not in ("is", "is_not", "not_in", "!=")
+    )
+
+
+def _plan(filter: Expr | None) -> _Plan:
+    plan = _Plan()
+    items: tuple[Expr, ...] = ()
+    if filter is not None:
+        items = filter.items if isinstance(filter, And) else (filter,)
+    for item in items:
+        if _joinable(item):
+            assert isinstance(item, Compare)
+            plan.join_compare(item)
+        else:
+            plan.where.append(compile_filter(item))
+    return plan
+
+
+def _order_columns(plan: _Plan, order_by: Sequence[OrderBy]) -> list[Any]:
+    columns: list[Any] = []
+    for clause in order_by:
+        target = clause.field
+        if target.kind == "attributes":
+            sort_columns = [_ATTRIBUTE_COLUMNS[target.key]]
+        else:
+            table = plan.order_table(target)
+            sort_columns = [table.c.value]
+            if target.kind == "params":  # numbers by value, then text
+                sort_columns = [table.c.value_num, table.c.value]
+        for column in sort_columns:
+            ordered = column.desc() if clause.descending else column.asc()
+            columns.append(ordered.nulls_last())
+    columns += [runs.c.start_time.desc(), runs.c.id.asc()]
+    return columns
+
+
+def encode_page_token(offset: int) -> str:
+    """The opaque token of the page that starts at ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    """The offset in a page token; ValidationError for a token this store did not issue."""
+    if token is None or token == "":
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        data = None
+    offset = data.get("offset") if isinstance(data, dict) else None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ValidationError(
+            f"page_token {token!r} is not valid: pass the next_page_token of the previous "
+            "page unchanged, or none for the first page",
+            field="page_token",
+        )
+    return offset
+
+
+def search_runs(
+    db: Database,
+    experiment_ids: Sequence[str],
+    filter: Expr | None = None,
+    order_by: Sequence[OrderBy] = (),
+    max_results: int = 1000,
+    page_token: str | None = None,
+    include_deleted: bool = False,
+) -> RunPage:
+    """One page of the runs of these experiments that match ``filter``, in order."""
+    if not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS:
+        raise ValidationError(
+            f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}",
+            field="max_results",
+        )
+    offset = decode_page_token(page_token)
+    if isinstance(experiment_ids, str):
+        experiment_ids = [experiment_ids]
+    if not experiment_ids:
+        return RunPage(runs=())
+    plan = _plan(filter)
+    order_columns = _order_columns(plan, order_by)
+    query = (
+        sa.select(runs.c.id)
+        .select_from(plan.source)
+        .where(runs.c.experiment_id.in_(list(experiment_ids)), *plan.where)
+    )
+    if not include_deleted:
+        query = query.where(runs.c.deleted == sa.false())
+    query = query.order_by(*order_columns).limit(max_results + 1).offset(offset)
+
+    def work(connection: Connection) -> list[Any]:
+        ids = list(connection.execute(query).scalars())
+        return [ids[max_results:], load_runs(connection, ids[:max_results])]
+
+    more, page = db.read(work)
+    next_token = encode_page_token(offset + max_results) if more else None
+    return RunPage(runs=tuple(page), next_page_token=next_token)
