@@ -132,7 +132,7 @@ def log_batch(
             field="idempotency_key",
         )
 
-    key_insert = _insert(db, batch_keys).on_conflict_do_nothing()
+    key_insert = _insert(db, batch_keys).on_conflict_do_nothing().returning(batch_keys.c.key)
     param_insert = _insert(db, params_table).on_conflict_do_nothing()
     tag_insert = _insert(db, tags_table)
     tag_upsert = tag_insert.on_conflict_do_update(
@@ -159,8 +159,9 @@ def log_batch(
     def work(connection: Connection) -> None:
         require_run(connection, run_id, write=True)
         if idempotency_key is not None:
+            # RETURNING, not rowcount: drivers may report -1 for an INSERT.
             applied = connection.execute(key_insert, {"run_id": run_id, "key": idempotency_key})
-            if applied.rowcount == 0:
+            if applied.first() is None:
                 return  # this batch was written before: a retried request
         if param_values:
             _write_params(connection, run_id, param_values, param_insert)
@@ -179,7 +180,7 @@ def _write_params(connection: Connection, run_id: str, values: dict[str, str], i
     query = sa.select(params_table.c.key, params_table.c.value).where(
         params_table.c.run_id == run_id, params_table.c.key.in_(keys)
     )
-    stored = dict(connection.execute(query).tuples().all())
+    stored = {key: value for key, value in connection.execute(query)}
     _raise_on_changed(run_id, values, stored)
     new = [
         {"run_id": run_id, "key": k, "value": v, "value_num": numeric_value(v)}
@@ -191,7 +192,7 @@ def _write_params(connection: Connection, run_id: str, values: dict[str, str], i
     connection.execute(insert, new)
     # A concurrent writer may have logged one of these keys between the read and the
     # insert (DO NOTHING kept its value): read again and compare.
-    _raise_on_changed(run_id, values, dict(connection.execute(query).tuples().all()))
+    _raise_on_changed(run_id, values, {key: value for key, value in connection.execute(query)})
 
 
 def _raise_on_changed(run_id: str, values: dict[str, str], stored: dict[str, str]) -> None:
