@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import io
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -37,6 +39,7 @@ from loopml.artifacts.localfs import write_atomic
 from loopml.artifacts.paths import check_prefix, check_relpath, is_relpath
 from loopml.core.entities import ArtifactInfo
 from loopml.core.errors import (
+    ConflictError,
     IntegrityError,
     LoopmlError,
     NotFoundError,
@@ -46,6 +49,7 @@ from loopml.core.errors import (
 )
 
 if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
     from s3fs import S3FileSystem
 
 __all__ = ["S3ArtifactStore", "parse_s3_url"]
@@ -57,6 +61,7 @@ _META_KEY = "blake3"
 _TEMP_DIR = ".~tmp"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _HEAD_CONCURRENCY = 32
+_REOPENS = 10
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -337,8 +342,16 @@ class S3ArtifactStore(BaseArtifactStore):
     # -- reads -----------------------------------------------------------------------
 
     def open_read(self, path: str) -> BinaryIO:
-        """Open a stored object for streaming reads; NotFoundError if missing."""
+        """Open a stored object for streaming, seekable reads; NotFoundError if missing.
+
+        If the object is overwritten before the first byte is returned, the new version
+        is read; if it is overwritten later, reading raises ConflictError.
+        """
         key = self._key(path)
+        self._open_object(path, key).close()  # NotFoundError now, not at the first read
+        return cast(BinaryIO, _S3Reader(lambda: self._open_object(path, key), path))
+
+    def _open_object(self, path: str, key: str) -> Any:
         with self._translated(f"read {path!r}"):
             try:
                 handle = self._fs.open(
@@ -349,7 +362,7 @@ class S3ArtifactStore(BaseArtifactStore):
         if handle.details.get("type") != "file":  # a "folder": other keys start with it
             handle.close()
             raise self._not_found(path)
-        return cast(BinaryIO, handle)
+        return handle
 
     def _not_found(self, path: str) -> NotFoundError:
         return NotFoundError(f"artifact {path!r} not found in {self.url}")
@@ -441,6 +454,7 @@ class S3ArtifactStore(BaseArtifactStore):
 
     def delete(self, path: str) -> None:
         """Remove an object, or every object under a prefix; missing ones are ignored."""
+        check_relpath(path)  # never "": deleting the whole store is not a delete
         keys = self._keys(path)
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start : start + 1000]]
@@ -466,6 +480,67 @@ class S3ArtifactStore(BaseArtifactStore):
 
     def _where(self) -> str:
         return self.endpoint_url or "AWS S3"
+
+
+class _S3Reader(io.RawIOBase):
+    """A pinned s3fs file that reopens the newest version if it changes before use.
+
+    s3fs pins the ETag it saw when opening, so an overwrite makes the next ranged GET fail
+    (FileExpired) instead of mixing versions.
+    """
+
+    def __init__(self, opener: Callable[[], Any], path: str) -> None:
+        self._opener = opener
+        self._path = path
+        self._file = opener()
+        self._delivered = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        from s3fs.utils import FileExpired
+
+        for attempt in range(_REOPENS + 1):
+            try:
+                data = bytes(self._file.read(-1 if size is None else size))
+                break
+            except FileExpired:
+                if self._delivered or attempt == _REOPENS:
+                    raise ConflictError(
+                        f"artifact {self._path!r} was overwritten while it was being read; "
+                        "read it again"
+                    ) from None
+                time.sleep(0.01 * (attempt + 1))  # let the writer finish
+                position = self._file.tell()
+                self._file.close()
+                self._file = self._opener()
+                self._file.seek(position)
+        self._delivered = self._delivered or bool(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        target = memoryview(buffer).cast("B")
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._file.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._file.tell())
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+        super().close()
 
 
 def _recorded_digest(head: dict[str, Any]) -> str | None:
