@@ -7,8 +7,11 @@ uses Core ``executemany`` inserts, never ORM objects. The latest point per key i
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,39 +68,83 @@ def _check_timestamp(key: str, timestamp: object) -> int:
     )
 
 
-def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
+# Column order of a metric point row; the points travel as tuples (the hot path).
+_POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
+_STEP_AND_TIME = operator.itemgetter(2, 3)
+
+
+def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
+    """Checked rows, NaN as NULL. Plain floats and ints take the fast path."""
     rows = []
+    checked: set[str] = set()
     for metric in metrics:
-        key = check_key(metric.key, kind="metric")
-        value = check_metric_value(key, metric.value)
-        rows.append(
-            {
-                "run_id": run_id,
-                "key": key,
-                "step": check_step(key, metric.step),
-                "timestamp": _check_timestamp(key, metric.timestamp),
-                "value": None if value != value else value,  # NaN is stored as NULL
-            }
-        )
+        key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
+        if key not in checked:
+            checked.add(check_key(key, kind="metric"))
+        if type(value) is not float:
+            value = check_metric_value(key, value)
+        if type(step) is not int or step < 0:
+            step = check_step(key, step)
+        if type(timestamp) is not int or timestamp < 0:
+            timestamp = _check_timestamp(key, timestamp)
+        rows.append((run_id, key, step, timestamp, None if value != value else value))
     return rows
 
 
-def _latest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _latest_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """One row per key: the highest step, then the latest timestamp, then the last given."""
-    best: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        current = best.get(row["key"])
-        if current is None or (row["step"], row["timestamp"]) >= (
-            current["step"],
-            current["timestamp"],
-        ):
-            best[row["key"]] = row
-    return list(best.values())
+    # A stable sort by (step, timestamp), then the last row per key wins.
+    best = {row[1]: row for row in sorted(rows, key=_STEP_AND_TIME)}
+    return [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in best.values()]
 
 
-def _insert(db: Database, table: sa.Table) -> Any:
-    """The dialect's INSERT, which offers ON CONFLICT."""
-    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(table)
+@dataclass(frozen=True)
+class _Statements:
+    """The statements of log_batch for one dialect, built once (building them is slow)."""
+
+    key_insert: Any
+    param_insert: Any
+    tag_upsert: Any
+    latest_upsert: Any
+    point_insert: str
+    positional: bool
+
+
+@functools.cache
+def _statements(dialect: sa.Dialect) -> _Statements:
+    insert: Any = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    tag_insert = insert(tags_table)
+    latest_insert = insert(latest)
+    # Compiled once from the table, so executemany can skip per-row parameter processing.
+    point_insert = metrics_table.insert().compile(dialect=dialect, column_keys=_POINT_COLUMNS)
+    assert point_insert.positional == bool(point_insert.positiontup)
+    if point_insert.positiontup is not None:
+        assert tuple(point_insert.positiontup) == _POINT_COLUMNS
+    return _Statements(
+        key_insert=insert(batch_keys).on_conflict_do_nothing().returning(batch_keys.c.key),
+        param_insert=insert(params_table).on_conflict_do_nothing(),
+        tag_upsert=tag_insert.on_conflict_do_update(
+            index_elements=[tags_table.c.run_id, tags_table.c.key],
+            set_={"value": tag_insert.excluded.value},
+        ),
+        latest_upsert=latest_insert.on_conflict_do_update(
+            index_elements=[latest.c.run_id, latest.c.key],
+            set_={
+                "value": latest_insert.excluded.value,
+                "step": latest_insert.excluded.step,
+                "timestamp": latest_insert.excluded.timestamp,
+            },
+            where=sa.or_(
+                latest_insert.excluded.step > latest.c.step,
+                sa.and_(
+                    latest_insert.excluded.step == latest.c.step,
+                    latest_insert.excluded.timestamp >= latest.c.timestamp,
+                ),
+            ),
+        ),
+        point_insert=point_insert.string,
+        positional=point_insert.positional,
+    )
 
 
 def log_batch(
@@ -131,45 +178,27 @@ def log_batch(
             f"idempotency_key must be 1-{MAX_IDEMPOTENCY_KEY} characters, got {idempotency_key!r}",
             field="idempotency_key",
         )
-
-    key_insert = _insert(db, batch_keys).on_conflict_do_nothing().returning(batch_keys.c.key)
-    param_insert = _insert(db, params_table).on_conflict_do_nothing()
-    tag_insert = _insert(db, tags_table)
-    tag_upsert = tag_insert.on_conflict_do_update(
-        index_elements=[tags_table.c.run_id, tags_table.c.key],
-        set_={"value": tag_insert.excluded.value},
-    )
-    latest_insert = _insert(db, latest)
-    latest_upsert = latest_insert.on_conflict_do_update(
-        index_elements=[latest.c.run_id, latest.c.key],
-        set_={
-            "value": latest_insert.excluded.value,
-            "step": latest_insert.excluded.step,
-            "timestamp": latest_insert.excluded.timestamp,
-        },
-        where=sa.or_(
-            latest_insert.excluded.step > latest.c.step,
-            sa.and_(
-                latest_insert.excluded.step == latest.c.step,
-                latest_insert.excluded.timestamp >= latest.c.timestamp,
-            ),
-        ),
-    )
+    statements = _statements(db.engine.dialect)
+    point_rows: list[Any] = metric_rows
+    if not statements.positional:
+        point_rows = [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in metric_rows]
 
     def work(connection: Connection) -> None:
         require_run(connection, run_id, write=True)
         if idempotency_key is not None:
             # RETURNING, not rowcount: drivers may report -1 for an INSERT.
-            applied = connection.execute(key_insert, {"run_id": run_id, "key": idempotency_key})
+            applied = connection.execute(
+                statements.key_insert, {"run_id": run_id, "key": idempotency_key}
+            )
             if applied.first() is None:
                 return  # this batch was written before: a retried request
         if param_values:
-            _write_params(connection, run_id, param_values, param_insert)
+            _write_params(connection, run_id, param_values, statements.param_insert)
         if tag_rows:
-            connection.execute(tag_upsert, tag_rows)
+            connection.execute(statements.tag_upsert, tag_rows)
         if metric_rows:
-            connection.execute(metrics_table.insert(), metric_rows)
-            connection.execute(latest_upsert, latest_rows)
+            connection.exec_driver_sql(statements.point_insert, point_rows)
+            connection.execute(statements.latest_upsert, latest_rows)
 
     db.write(work)
 

@@ -12,12 +12,20 @@ from sqlalchemy.engine import Connection
 
 from loopml.metadata.sql.schema import VERSION_TABLE, Base
 
-connection: Connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=Base.metadata,
-    version_table=VERSION_TABLE,
-    render_as_batch=connection.dialect.name == "sqlite",
-)
-with context.begin_transaction():
-    context.run_migrations()
+
+def run_migrations(connection: Connection) -> None:
+    """Run the pending migrations inside the caller's transaction."""
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+# Alembic installs its proxy while it runs this file; a plain import (pytest's doctest
+# collection, say) must not start a migration.
+if getattr(context, "_proxy", None) is not None:
+    run_migrations(context.config.attributes["connection"])
