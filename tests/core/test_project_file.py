@@ -36,7 +36,7 @@ def test_wrong_type_names_line_and_field() -> None:
 
 def test_broken_yaml_names_the_line() -> None:
     with pytest.raises(ProjectFileError, match="line 2: not valid YAML"):
-        parse_project_file("project:\n  name: [\n")
+        parse_project_file("project: x\nfoo: bar: baz\n")
 
 
 def test_missing_project_section_is_named() -> None:

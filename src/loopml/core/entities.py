@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -19,6 +19,7 @@ __all__ = [
     "ArtifactInfo",
     "Experiment",
     "Metric",
+    "MetricSeries",
     "Param",
     "Project",
     "Run",
@@ -95,6 +96,31 @@ class Metric:
 
     def __hash__(self) -> int:
         return hash((self.key, self.step, self.timestamp))
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """Many points of one metric, column by column: the fast shape for logging and charts.
+
+    The three sequences have equal length; point ``i`` is ``(steps[i], timestamps[i],
+    values[i])``. Values may be NaN or +/-Inf.
+    """
+
+    key: str
+    steps: Sequence[int]
+    timestamps: Sequence[int]
+    values: Sequence[float]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def points(self) -> list[Metric]:
+        """The series as Metric points."""
+        key = self.key
+        return [
+            Metric(key, float(v), int(s), int(t))
+            for s, t, v in zip(self.steps, self.timestamps, self.values, strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,7 +106,7 @@ def check_param_value(key: str, value: object) -> str:
     elif value is None or isinstance(value, bool | int):
         text = str(value)
     elif isinstance(value, float):
-        text = repr(value) if math.isfinite(value) else str(value)
+        text = repr(float(value)) if math.isfinite(value) else str(float(value))
     elif isinstance(value, Real):  # numpy scalars
         text = str(value.item() if hasattr(value, "item") else value)
     else:

@@ -34,6 +34,7 @@ from loopml.core.entities import (
     ArtifactInfo,
     Experiment,
     Metric,
+    MetricSeries,
     Project,
     Run,
     RunPage,
@@ -180,8 +181,13 @@ class BaseRunStore(abc.ABC):
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        series: Sequence[MetricSeries] = (),
     ) -> None:
         """Write metric points, params and tags in one transaction.
+
+        ``metrics`` and ``series`` are two shapes of the same thing: single points, and
+        columns of many points of one key (the fast path of the SDK's buffered logging).
+        Both may be given; all points are stored.
 
         Raises:
             ConflictError: the run is deleted, or a param already holds another value.
@@ -194,6 +200,13 @@ class BaseRunStore(abc.ABC):
     @abc.abstractmethod
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, ordered by step then timestamp."""
+
+    @abc.abstractmethod
+    def get_metric_series(self, run_id: str, key: str) -> MetricSeries:
+        """Every point of one metric as columns, in the order of ``get_metric_history``.
+
+        The fast read for charts: a million points come back as three arrays.
+        """
 
     @abc.abstractmethod
     def search_runs(
