@@ -21,6 +21,7 @@ Compare(field=Field(kind='params', key='model'), op='=', value='rf')))
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -40,6 +41,8 @@ __all__ = [
     "Or",
     "OrderBy",
     "Value",
+    "format_filter",
+    "format_order_by",
     "parse_filter",
     "parse_order_by",
 ]
@@ -334,3 +337,54 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> tuple[O
             )
         result.append(OrderBy(probe.field, descending))
     return tuple(result)
+
+
+_DOTTED_KEY = re.compile(r"[A-Za-z0-9_\-.\/:]+")
+
+
+def _format_value(value: str | float | int) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def _format_field(field: Field) -> str:
+    if field.kind == "attributes":
+        return f"attributes.{field.key}"
+    if _DOTTED_KEY.fullmatch(field.key):
+        return f"{field.kind}.{field.key}"
+    return f"{field.kind}.`{field.key}`"
+
+
+_OPS = {"in": "IN", "not_in": "NOT IN", "like": "LIKE", "ilike": "ILIKE"}
+
+
+def format_filter(expr: Expr | None) -> str:
+    """Filter text that parses back to ``expr`` (used to send a filter over the wire).
+
+    >>> text = "metrics.acc > 0.9 and (tags.t in ('a', 'b') or not params.m = 'it\\\\'s')"
+    >>> parse_filter(format_filter(parse_filter(text))) == parse_filter(text)
+    True
+    """
+    if expr is None:
+        return ""
+    if isinstance(expr, And):
+        return " AND ".join(f"({format_filter(item)})" for item in expr.items)
+    if isinstance(expr, Or):
+        return " OR ".join(f"({format_filter(item)})" for item in expr.items)
+    if isinstance(expr, Not):
+        return f"NOT ({format_filter(expr.item)})"
+    field = _format_field(expr.field)
+    if expr.op == "is":
+        return f"{field} IS NULL"
+    if expr.op == "is_not":
+        return f"{field} IS NOT NULL"
+    if isinstance(expr.value, tuple):
+        return f"{field} {_OPS[expr.op]} ({', '.join(_format_value(v) for v in expr.value)})"
+    assert expr.value is not None
+    return f"{field} {_OPS.get(expr.op, expr.op)} {_format_value(expr.value)}"
+
+
+def format_order_by(clauses: tuple[OrderBy, ...] | list[OrderBy]) -> list[str]:
+    """``order_by`` strings that parse back to ``clauses``."""
+    return [f"{_format_field(c.field)} {'DESC' if c.descending else 'ASC'}" for c in clauses]
