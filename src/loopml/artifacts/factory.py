@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from loopml.artifacts.base import BaseArtifactStore
+from loopml.artifacts.paths import check_relpath
 from loopml.core.errors import ValidationError
 
 __all__ = ["SUPPORTED_SCHEMES", "open_artifact_store"]
@@ -16,12 +17,16 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 
 
-def open_artifact_store(url: str, *, endpoint_url: str | None = None) -> BaseArtifactStore:
-    """The artifact store at ``url``.
+def open_artifact_store(
+    url: str, *, endpoint_url: str | None = None, subpath: str = ""
+) -> BaseArtifactStore:
+    """The artifact store at ``url`` (or at ``subpath`` below it).
 
     Args:
         url: A folder path, ``file:///abs/path``, or ``s3://bucket[/prefix]``.
         endpoint_url: For ``s3://``: the endpoint of an S3-compatible server (MinIO ...).
+        subpath: A safe relative path below ``url`` that becomes the store's root; each
+            project's artifacts live below ``projects/<project id>``.
 
     Returns:
         A :class:`~loopml.artifacts.local.LocalArtifactStore` or an
@@ -40,20 +45,25 @@ def open_artifact_store(url: str, *, endpoint_url: str | None = None) -> BaseArt
     """
     if not isinstance(url, str) or not url.strip():
         raise ValidationError(_unsupported(url, "it is empty"), field="url")
+    if subpath:
+        check_relpath(subpath, field="subpath")
     if url.startswith("s3://"):
         from loopml.artifacts.s3 import S3ArtifactStore
 
-        store = S3ArtifactStore(url, endpoint_url=endpoint_url)
+        root = f"{url.rstrip('/')}/{subpath}" if subpath else url
+        store = S3ArtifactStore(root, endpoint_url=endpoint_url)
         store.ping()
         return store
 
     from loopml.artifacts.local import LocalArtifactStore
 
     if url.startswith("file:"):
-        return LocalArtifactStore(_file_url_path(url))
-    if _SCHEME.match(url) and not _WINDOWS_DRIVE.match(url):
+        folder = _file_url_path(url)
+    elif _SCHEME.match(url) and not _WINDOWS_DRIVE.match(url):
         raise ValidationError(_unsupported(url, "its scheme is not supported"), field="url")
-    return LocalArtifactStore(Path(url).expanduser())
+    else:
+        folder = Path(url).expanduser()
+    return LocalArtifactStore(folder / subpath if subpath else folder)
 
 
 def _file_url_path(url: str) -> Path:

@@ -51,13 +51,17 @@ class Client:
         if needs_home:
             self.settings.home.mkdir(parents=True, exist_ok=True)
         self.metadata = metadata or open_metadata_store(self.settings.store_url)
-        self.artifacts = artifacts or open_artifact_store(
-            self.settings.artifacts_url, endpoint_url=self.settings.s3_endpoint_url
-        )
         description = ""
         if self.settings.project_file is not None:
             description = self.settings.project_file.project.description
         self.project = self.metadata.ensure_project(self.settings.project, description)
+        # Each project's files live below projects/<project id>, the same layout the
+        # server uses, so a local store can be served as it is.
+        self.artifacts = artifacts or open_artifact_store(
+            self.settings.artifacts_url,
+            endpoint_url=self.settings.s3_endpoint_url,
+            subpath=f"projects/{self.project.id}",
+        )
         self.tracking = TrackingService(self.metadata, self.artifacts, self.project)
 
     # -- experiments -------------------------------------------------------------------
