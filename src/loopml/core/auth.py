@@ -8,15 +8,29 @@ admin of a project also manages its members and tokens and deletes. A server adm
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-__all__ = ["ApiToken", "Principal", "Role", "User"]
+from loopml.core.errors import ValidationError
+
+__all__ = [
+    "USER_NAME_PATTERN",
+    "ApiToken",
+    "Principal",
+    "Role",
+    "User",
+    "check_user_name",
+    "parse_role",
+]
+
+# Lowercase letters and digits first, then also _ . @ -: fits logins and e-mail addresses.
+USER_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """A project role; compare with ``>=`` (``Role.EDITOR >= Role.VIEWER``)."""
 
     VIEWER = "viewer"
@@ -49,6 +63,37 @@ class Role(str, enum.Enum):
 
 
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+_BY_VALUE = {role.value: role for role in Role}
+
+
+def parse_role(value: object, *, field: str = "role") -> Role:
+    """The role a text names; ValidationError naming ``field`` otherwise.
+
+    >>> parse_role("editor")
+    <Role.EDITOR: 'editor'>
+    """
+    if isinstance(value, Role):
+        return value
+    if isinstance(value, str) and value in _BY_VALUE:
+        return _BY_VALUE[value]
+    raise ValidationError(
+        f"{field} {value!r} is not a role: use viewer, editor or admin", field=field
+    )
+
+
+def check_user_name(name: object, *, field: str = "user.name") -> str:
+    """Return ``name`` if it is an allowed user name, else raise ValidationError.
+
+    >>> check_user_name("ana@example.com")
+    'ana@example.com'
+    """
+    if not isinstance(name, str) or not USER_NAME_PATTERN.fullmatch(name):
+        raise ValidationError(
+            f"{field} {name!r} is not allowed: use 1-64 lowercase letters, digits and _ . @ -, "
+            "starting with a letter or digit",
+            field=field,
+        )
+    return name
 
 
 @dataclass(frozen=True, slots=True)

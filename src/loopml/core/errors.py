@@ -16,7 +16,11 @@ code that does not know loopml::
      ├── StoreError(LoopmlError, OSError)                a store cannot be reached or used
      │    ├── StoreUnavailableError                      unreachable URL, refused connection
      │    └── SchemaVersionError                         store schema too old or too new
-     └── FlushError(LoopmlError, RuntimeError)           buffered run data could not be written
+     ├── FlushError(LoopmlError, RuntimeError)           buffered run data could not be written
+     ├── AuthenticationError(LoopmlError, PermissionError)  no valid token: malformed, unknown,
+     │    │                                              revoked, expired, or a disabled user
+     │    └── RateLimitedError                           too many failed logins; retry_after_s
+     └── PermissionDeniedError(LoopmlError, PermissionError)  a role too low for the operation
 
 Only ``server/`` maps these to HTTP status codes and only ``cli/`` maps them to exit
 codes; the errors themselves carry no wire format.
@@ -26,13 +30,16 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyExistsError",
+    "AuthenticationError",
     "ConflictError",
     "FilterSyntaxError",
     "FlushError",
     "IntegrityError",
     "LoopmlError",
     "NotFoundError",
+    "PermissionDeniedError",
     "ProjectFileError",
+    "RateLimitedError",
     "SchemaVersionError",
     "StoreError",
     "StoreUnavailableError",
@@ -120,3 +127,23 @@ class SchemaVersionError(StoreError):
 
 class FlushError(LoopmlError, RuntimeError):
     """Buffered metrics, params or tags of a run could not be written."""
+
+
+class AuthenticationError(LoopmlError, PermissionError):
+    """The caller presented no valid credentials.
+
+    The message never says which check failed for an unknown token, so a caller cannot
+    probe for token ids.
+    """
+
+
+class RateLimitedError(AuthenticationError):
+    """Too many failed logins from one address; try again after ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PermissionDeniedError(LoopmlError, PermissionError):
+    """The caller is known but its role is too low for the operation."""

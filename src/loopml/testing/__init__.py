@@ -11,6 +11,7 @@ Subclass a contract and provide its fixture, e.g. for a metadata store::
 
 from __future__ import annotations
 
+from loopml.testing.auth_contract import AuthStoreContract
 from loopml.testing.metadata_contract import MetadataStoreContract
 
-__all__ = ["MetadataStoreContract"]
+__all__ = ["AuthStoreContract", "MetadataStoreContract"]

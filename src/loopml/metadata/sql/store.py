@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from loopml.metadata.auth_base import BaseAuthStore
 from loopml.metadata.base import BaseMetadataStore
+from loopml.metadata.sql.auth import SqlAuthStore
 from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.migrate import prepare_schema
 from loopml.metadata.sql.projects import SqlExperimentStore, SqlProjectStore
@@ -11,8 +13,18 @@ from loopml.metadata.sql.runs import SqlRunStore
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(SqlProjectStore, SqlExperimentStore, SqlRunStore, BaseMetadataStore):
+class SqlMetadataStore(
+    SqlProjectStore,
+    SqlExperimentStore,
+    SqlRunStore,
+    SqlAuthStore,
+    BaseMetadataStore,
+    BaseAuthStore,
+):
     """:class:`~loopml.metadata.base.BaseMetadataStore` on SQLAlchemy.
+
+    It is also the :class:`~loopml.metadata.auth_base.BaseAuthStore` of a team server's
+    users and tokens.
 
     Opening the store creates an empty database at the newest schema and upgrades an older
     SQLite store in place; an older PostgreSQL store asks for ``loopml db upgrade``.
