@@ -17,6 +17,7 @@ LAYERS = {
     "artifacts": 1,
     "tracking": 2,
     "testing": 2,
+    "auth": 2,
     "client": 3,
     "demo": 4,
     "cli": 4,
