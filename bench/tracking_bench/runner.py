@@ -76,8 +76,8 @@ class Job:
 class WorkerRunner:
     """Runs worker commands and mirrors their progress lines into a Rich progress display.
 
-    Every finished command is kept in ``completed``, so a failed benchmark can still save
-    what it measured.
+    Every finished command is kept in ``completed`` and appended to
+    ``log_dir/completed.jsonl``, so a long or failed benchmark still shows what it measured.
 
     Args:
         progress: The live progress display.
@@ -129,7 +129,10 @@ class WorkerRunner:
                 f"log {log_path}:\n{tail}"
             )
         self.progress.update(task, total=1, completed=1)
-        self.completed.append({"tool": tool.name, "args": list(args), "result": result})
+        record = {"tool": tool.name, "args": list(args), "result": result}
+        self.completed.append(record)
+        with (self.log_dir / "completed.jsonl").open("a") as journal:  # readable mid-run
+            journal.write(json.dumps(record) + "\n")
         return result
 
     def run_job(self, job: Job) -> dict[str, Any]:
