@@ -23,7 +23,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from loopml.core.entities import ArtifactInfo, Experiment, Metric, Project, Run, RunStatus
+from loopml.core.entities import (
+    ArtifactInfo,
+    Experiment,
+    Metric,
+    MetricSeries,
+    Project,
+    Run,
+    RunStatus,
+)
 from loopml.core.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -41,6 +49,34 @@ UNKNOWN_ID = "0" * 32
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def _triples(series: MetricSeries) -> list[tuple[int, int, float]]:
+    """The points of a series as plain ``(step, timestamp, value)`` tuples.
+
+    A backend may hand out its columns as lists or as numpy arrays, so compare these.
+    """
+    return [
+        (int(s), int(t), float(v))
+        for s, t, v in zip(series.steps, series.timestamps, series.values, strict=True)
+    ]
+
+
+# Series that log_batch must refuse: (series, the field the error names).
+BAD_SERIES: list[tuple[MetricSeries, str]] = [
+    (MetricSeries("bad key!", [0], [0], [1.0]), "metric.name"),
+    (MetricSeries("m", [0, 1], [0, 1], [1.0, "high"]), "metrics.m"),  # type: ignore[list-item]
+    (MetricSeries("m", [0, 1], [0, 1], [1.0, None]), "metrics.m"),  # type: ignore[list-item]
+    (MetricSeries("m", [0, 1], [0, 1], [1.0, True]), "metrics.m"),
+    (MetricSeries("m", [0, 1.0], [0, 1], [1.0, 2.0]), "metrics.m.step"),  # type: ignore[list-item]
+    (MetricSeries("m", [0, True], [0, 1], [1.0, 2.0]), "metrics.m.step"),
+    (MetricSeries("m", [0, -1], [0, 1], [1.0, 2.0]), "metrics.m.step"),
+    (MetricSeries("m", [0, 1], [0, "1"], [1.0, 2.0]), "metrics.m.timestamp"),  # type: ignore[list-item]
+    (MetricSeries("m", [0, 1], [0, -5], [1.0, 2.0]), "metrics.m.timestamp"),
+    (MetricSeries("m", [0, 1], [0, 2.5], [1.0, 2.0]), "metrics.m.timestamp"),  # type: ignore[list-item]
+    (MetricSeries("m", [0, 1, 2], [0, 1, 2], [1.0, 2.0]), "metrics.m"),
+    (MetricSeries("m", [0, 1], [0], [1.0, 2.0]), "metrics.m"),
+]
 
 
 @dataclass(frozen=True)
@@ -293,6 +329,8 @@ class MetadataStoreContract:
             lambda: store.log_batch(UNKNOWN_ID, [Metric("m", 1.0, 0, 0)]),
             lambda: store.delete_tag(UNKNOWN_ID, "t"),
             lambda: store.get_metric_history(UNKNOWN_ID, "m"),
+            lambda: store.get_metric_series(UNKNOWN_ID, "m"),
+            lambda: store.log_batch(UNKNOWN_ID, series=[MetricSeries("m", [0], [0], [1.0])]),
             lambda: store.record_artifact(UNKNOWN_ID, ArtifactInfo("a.txt", 1, "d")),
             lambda: store.list_artifacts(UNKNOWN_ID),
         ]
@@ -517,6 +555,180 @@ class MetadataStoreContract:
         for worker in range(4):
             history = store.get_metric_history(run.id, f"w{worker}")
             assert [m.step for m in history] == list(range(500))
+
+    # -- metric series --------------------------------------------------------------------
+
+    def test_series_and_points_in_one_call_are_all_stored(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        store.log_batch(
+            run.id,
+            [Metric("loss", 0.4, 3, 40), Metric("acc", 0.7, 0, 5)],
+            params={"lr": "0.1"},
+            series=[
+                MetricSeries("loss", [0, 1, 2], [10, 20, 30], [1.0, 0.8, 0.6]),
+                MetricSeries("lr", [0, 1], [10, 20], [0.1, 0.05]),
+            ],
+        )
+        expected = [(0, 10, 1.0), (1, 20, 0.8), (2, 30, 0.6), (3, 40, 0.4)]
+        assert _triples(store.get_metric_series(run.id, "loss")) == expected
+        assert [
+            (m.step, m.timestamp, m.value) for m in store.get_metric_history(run.id, "loss")
+        ] == (expected)
+        assert _triples(store.get_metric_series(run.id, "lr")) == [(0, 10, 0.1), (1, 20, 0.05)]
+        assert _triples(store.get_metric_series(run.id, "acc")) == [(0, 5, 0.7)]
+        got = store.get_run(run.id)
+        assert dict(got.metrics) == {
+            "loss": Metric("loss", 0.4, 3, 40),
+            "lr": Metric("lr", 0.05, 1, 20),
+            "acc": Metric("acc", 0.7, 0, 5),
+        }
+        assert dict(got.params) == {"lr": "0.1"}
+
+    def test_metric_series_of_an_unlogged_key_is_empty(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        store.log_batch(run.id, series=[MetricSeries("loss", [], [], [])])
+        for key in ("loss", "nothing"):
+            series = store.get_metric_series(run.id, key)
+            assert (series.key, len(series), _triples(series)) == (key, 0, [])
+        assert not store.get_run(run.id).metrics
+
+    def test_series_keep_nan_and_inf_exactly(self, store: BaseMetadataStore, run: Run) -> None:
+        values = [math.nan, math.inf, -math.inf, 0.1 + 0.2, -0.0, 5e-324, -1e308, math.nan]
+        store.log_batch(
+            run.id,
+            series=[MetricSeries("a", list(range(8)), list(range(8)), values)],
+        )
+        got = [float(v) for v in store.get_metric_series(run.id, "a").values]
+        assert math.isnan(got[0])
+        assert math.isnan(got[7])
+        assert got[1:7] == values[1:7]
+        assert math.copysign(1.0, got[4]) == -1.0
+        history = store.get_metric_history(run.id, "a")
+        assert history == [Metric("a", v, i, i) for i, v in enumerate(values)]
+        assert math.isnan(store.get_run(run.id).metrics["a"].value)
+
+    def test_metric_series_is_ordered_by_step_then_timestamp_keeping_logging_order(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        store.log_batch(
+            run.id,
+            series=[MetricSeries("loss", [2, 0, 1, 0], [10, 30, 5, 30], [3.0, 1.0, 2.0, 1.1])],
+        )
+        store.log_batch(
+            run.id,
+            [Metric("loss", 1.3, 0, 30)],
+            series=[MetricSeries("loss", [0, 1, 0], [30, 5, 20], [1.2, 2.1, 0.5])],
+        )
+        expected = [
+            (0, 20, 0.5),
+            (0, 30, 1.0),  # equal (step, timestamp): in the order they were logged
+            (0, 30, 1.1),
+            (0, 30, 1.2),
+            (0, 30, 1.3),  # a call's single points come after its series
+            (1, 5, 2.0),
+            (1, 5, 2.1),
+            (2, 10, 3.0),
+        ]
+        series = store.get_metric_series(run.id, "loss")
+        assert series.key == "loss"
+        assert _triples(series) == expected
+        history = store.get_metric_history(run.id, "loss")
+        assert [(m.step, m.timestamp, m.value) for m in history] == expected
+
+    @pytest.mark.parametrize(("bad", "field"), BAD_SERIES)
+    def test_invalid_series_raise_validation_and_write_nothing(
+        self, store: BaseMetadataStore, run: Run, bad: MetricSeries, field: str
+    ) -> None:
+        good = MetricSeries("ok", [0, 1], [0, 1], [1.0, 2.0])
+        with pytest.raises(ValidationError) as caught:
+            store.log_batch(
+                run.id,
+                [Metric("point", 1.0, 0, 0)],
+                tags={"t": "x"},
+                series=[good, bad],
+            )
+        assert caught.value.field == field
+        got = store.get_run(run.id)
+        assert not got.metrics
+        assert not got.tags
+        for key in ("ok", "point", "m"):
+            assert len(store.get_metric_series(run.id, key)) == 0
+
+    def test_series_with_columns_of_unequal_length_name_the_lengths(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        with pytest.raises(ValidationError, match=r"3.*3.*2"):
+            store.log_batch(run.id, series=[MetricSeries("m", [0, 1, 2], [0, 1, 2], [1.0, 2.0])])
+
+    def test_repeated_idempotency_key_with_series_is_a_no_op(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        series = [MetricSeries("loss", [0, 1, 2], [1, 2, 3], [0.5, 0.4, 0.3])]
+        points = [Metric("acc", 0.9, 2, 3)]
+        store.log_batch(run.id, points, series=series, idempotency_key="flush-1")
+        store.log_batch(run.id, points, series=series, idempotency_key="flush-1")
+        assert len(store.get_metric_series(run.id, "loss")) == 3
+        assert len(store.get_metric_series(run.id, "acc")) == 1
+        store.log_batch(run.id, series=series, idempotency_key="flush-2")
+        assert [s for s, _, _ in _triples(store.get_metric_series(run.id, "loss"))] == [
+            0,
+            0,
+            1,
+            1,
+            2,
+            2,
+        ]
+
+    def test_long_series_round_trips(self, store: BaseMetadataStore, run: Run) -> None:
+        n_points = 200_000
+        steps = list(range(n_points))
+        timestamps = [1_714_564_800_000 + step for step in steps]
+        values = [step / 7 for step in steps]
+        values[123_456] = math.nan
+        store.log_batch(run.id, series=[MetricSeries("loss", steps, timestamps, values)])
+        series = store.get_metric_series(run.id, "loss")
+        assert len(series) == n_points
+        assert [int(s) for s in series.steps] == steps
+        assert [int(t) for t in series.timestamps] == timestamps
+        got = [float(v) for v in series.values]
+        assert math.isnan(got[123_456])
+        got[123_456] = values[123_456] = 0.0
+        assert got == values
+        assert store.get_run(run.id).metrics["loss"] == Metric(
+            "loss", values[-1], n_points - 1, timestamps[-1]
+        )
+
+    def test_latest_metric_of_a_series_is_highest_step_then_latest_timestamp(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        store.log_batch(
+            run.id,
+            series=[MetricSeries("loss", [1, 5, 5, 5, 2], [1, 100, 200, 200, 999],
+                                 [0.9, 0.3, 0.2, 0.25, 0.8])],
+        )  # fmt: skip
+        # Equal step and timestamp: the last given wins.
+        assert store.get_run(run.id).metrics["loss"] == Metric("loss", 0.25, 5, 200)
+        store.log_batch(run.id, series=[MetricSeries("loss", [4, 3], [500, 600], [0.1, 0.1])])
+        assert store.get_run(run.id).metrics["loss"] == Metric("loss", 0.25, 5, 200)
+        store.log_batch(
+            run.id,
+            [Metric("loss", 0.05, 6, 1)],
+            series=[MetricSeries("loss", [6, 5], [0, 900], [0.07, 0.06])],
+        )
+        assert store.get_run(run.id).metrics["loss"] == Metric("loss", 0.05, 6, 1)
+        page = store.search_runs([run.experiment_id], parse_filter("metrics.loss < 0.06"))
+        assert [r.id for r in page.runs] == [run.id]
+
+    def test_metric_series_snapshot_does_not_change_after_later_writes(
+        self, store: BaseMetadataStore, run: Run
+    ) -> None:
+        store.log_batch(run.id, series=[MetricSeries("m", [1], [1], [1.0])])
+        before = store.get_metric_series(run.id, "m")
+        store.log_batch(run.id, series=[MetricSeries("m", [0], [0], [0.0])])
+        assert _triples(before) == [(1, 1, 1.0)]
+        assert _triples(store.get_metric_series(run.id, "m")) == [(0, 0, 0.0), (1, 1, 1.0)]
 
     # -- search -------------------------------------------------------------------------
 

@@ -1,46 +1,37 @@
 """Metric points, params and tags written in one transaction, and metric history reads.
 
-``log_batch`` is the hot path of tracking (an SDK flushes ~1,000 points at a time), so it
-uses Core ``executemany`` inserts, never ORM objects. The latest point per key is kept in
-``latest_metrics`` by an ``INSERT ... ON CONFLICT DO UPDATE`` in the same transaction.
+``log_batch`` is the hot path of tracking (an SDK flushes thousands of points at a time):
+its points are checked and gathered per key as numpy columns
+(:mod:`~loopml.metadata.sql.metric_columns`) and written as one chunk row per key
+(:mod:`~loopml.metadata.sql.metric_chunks`), never one row per point. The latest point per
+key is kept in ``latest_metrics`` by an ``INSERT ... ON CONFLICT DO UPDATE`` in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from loopml.core.entities import Metric
+from loopml.core.entities import Metric, MetricSeries
 from loopml.core.errors import ConflictError, ValidationError
-from loopml.core.validation import (
-    check_key,
-    check_metric_value,
-    check_param_value,
-    check_step,
-    check_tag_value,
-)
+from loopml.core.validation import check_key, check_param_value, check_tag_value
+from loopml.metadata.sql import metric_chunks
 from loopml.metadata.sql.engine import Database
-from loopml.metadata.sql.schema import (
-    BatchKeyRow,
-    LatestMetricRow,
-    MetricRow,
-    ParamRow,
-    TagRow,
-    table_of,
-)
-from loopml.metadata.sql.snapshots import metric_value, require_run
+from loopml.metadata.sql.metric_columns import columns_by_key
+from loopml.metadata.sql.schema import BatchKeyRow, LatestMetricRow, ParamRow, TagRow, table_of
+from loopml.metadata.sql.snapshots import require_run
 
-__all__ = ["get_metric_history", "log_batch", "numeric_value"]
+__all__ = ["get_metric_history", "get_metric_series", "log_batch", "numeric_value"]
 
-metrics_table = table_of(MetricRow)
 latest = table_of(LatestMetricRow)
 params_table = table_of(ParamRow)
 tags_table = table_of(TagRow)
@@ -58,46 +49,6 @@ def numeric_value(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _check_timestamp(key: str, timestamp: object) -> int:
-    if isinstance(timestamp, int) and not isinstance(timestamp, bool) and timestamp >= 0:
-        return timestamp
-    raise ValidationError(
-        f"metric {key!r}: timestamp must be integer milliseconds since the epoch, "
-        f"got {timestamp!r}",
-        field=f"metrics.{key}.timestamp",
-    )
-
-
-# Column order of a metric point row; the points travel as tuples (the hot path).
-_POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
-_STEP_AND_TIME = operator.itemgetter(2, 3)
-
-
-def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
-    """Checked rows, NaN as NULL. Plain floats and ints take the fast path."""
-    rows = []
-    checked: set[str] = set()
-    for metric in metrics:
-        key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
-        if key not in checked:
-            checked.add(check_key(key, kind="metric"))
-        if type(value) is not float:
-            value = check_metric_value(key, value)
-        if type(step) is not int or step < 0:
-            step = check_step(key, step)
-        if type(timestamp) is not int or timestamp < 0:
-            timestamp = _check_timestamp(key, timestamp)
-        rows.append((run_id, key, step, timestamp, None if value != value else value))
-    return rows
-
-
-def _latest_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One row per key: the highest step, then the latest timestamp, then the last given."""
-    # A stable sort by (step, timestamp), then the last row per key wins.
-    best = {row[1]: row for row in sorted(rows, key=_STEP_AND_TIME)}
-    return [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in best.values()]
-
-
 @dataclass(frozen=True)
 class _Statements:
     """The statements of log_batch for one dialect, built once (building them is slow)."""
@@ -106,8 +57,7 @@ class _Statements:
     param_insert: Any
     tag_upsert: Any
     latest_upsert: Any
-    point_insert: str
-    positional: bool
+    chunk_insert: Any
 
 
 @functools.cache
@@ -115,11 +65,6 @@ def _statements(dialect: sa.Dialect) -> _Statements:
     insert: Any = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     tag_insert = insert(tags_table)
     latest_insert = insert(latest)
-    # Compiled once from the table, so executemany can skip per-row parameter processing.
-    point_insert = metrics_table.insert().compile(dialect=dialect, column_keys=_POINT_COLUMNS)
-    assert point_insert.positional == bool(point_insert.positiontup)
-    if point_insert.positiontup is not None:
-        assert tuple(point_insert.positiontup) == _POINT_COLUMNS
     return _Statements(
         key_insert=insert(batch_keys).on_conflict_do_nothing().returning(batch_keys.c.key),
         param_insert=insert(params_table).on_conflict_do_nothing(),
@@ -142,8 +87,7 @@ def _statements(dialect: sa.Dialect) -> _Statements:
                 ),
             ),
         ),
-        point_insert=point_insert.string,
-        positional=point_insert.positional,
+        chunk_insert=metric_chunks.chunks.insert(),
     )
 
 
@@ -154,16 +98,22 @@ def log_batch(
     params: Mapping[str, str] | None = None,
     tags: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
+    series: Sequence[MetricSeries] = (),
 ) -> None:
-    """Write metric points, params and tags of a run in one transaction.
+    """Write metric points and series, params and tags of a run in one transaction.
+
+    Within one call a key's ``series`` points come first, in the order given, then its
+    single ``metrics`` points: that is their logging order where step and timestamp tie.
 
     Raises:
         NotFoundError: unknown run.
         ConflictError: the run is deleted, or a param already holds another value.
-        ValidationError: a bad key, value, step or timestamp (nothing is written).
+        ValidationError: a bad key, value, step or timestamp, or series columns of unequal
+            length (nothing is written).
     """
-    metric_rows = _metric_rows(run_id, metrics)
-    latest_rows = _latest_rows(metric_rows)
+    columns = columns_by_key(metrics, series)
+    chunk_rows = [row for one in columns for row in metric_chunks.chunk_rows(run_id, one)]
+    latest_rows = [metric_chunks.latest_row(run_id, one) for one in columns]
     param_values = {
         check_key(k, kind="param"): check_param_value(k, v) for k, v in (params or {}).items()
     }
@@ -179,9 +129,6 @@ def log_batch(
             field="idempotency_key",
         )
     statements = _statements(db.engine.dialect)
-    point_rows: list[Any] = metric_rows
-    if not statements.positional:
-        point_rows = [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in metric_rows]
 
     def work(connection: Connection) -> None:
         require_run(connection, run_id, write=True)
@@ -196,8 +143,8 @@ def log_batch(
             _write_params(connection, run_id, param_values, statements.param_insert)
         if tag_rows:
             connection.execute(statements.tag_upsert, tag_rows)
-        if metric_rows:
-            connection.exec_driver_sql(statements.point_insert, point_rows)
+        if chunk_rows:
+            connection.execute(statements.chunk_insert, chunk_rows)
             connection.execute(statements.latest_upsert, latest_rows)
 
     db.write(work)
@@ -235,19 +182,27 @@ def _raise_on_changed(run_id: str, values: dict[str, str], stored: dict[str, str
             )
 
 
-def get_metric_history(db: Database, run_id: str, key: str) -> list[Metric]:
-    """Every point of one metric of a run, ordered by step then timestamp."""
-    query = (
-        sa.select(metrics_table.c.step, metrics_table.c.timestamp, metrics_table.c.value)
-        .where(metrics_table.c.run_id == run_id, metrics_table.c.key == key)
-        .order_by(metrics_table.c.step, metrics_table.c.timestamp, metrics_table.c.id)
-    )
+def get_metric_series(db: Database, run_id: str, key: str) -> MetricSeries:
+    """Every point of one metric of a run as columns, ordered by step then timestamp.
 
-    def work(connection: Connection) -> list[Metric]:
+    The columns are read-only numpy arrays (``int64`` steps and timestamps, ``float64``
+    values); points with equal step and timestamp keep their logging order.
+    """
+
+    def work(connection: Connection) -> MetricSeries:
         require_run(connection, run_id, write=False)
-        return [
-            Metric(key, metric_value(value), step, timestamp)
-            for step, timestamp, value in connection.execute(query)
-        ]
+        return metric_chunks.read_series(connection, run_id, key)
 
     return db.read(work)
+
+
+def get_metric_history(db: Database, run_id: str, key: str) -> list[Metric]:
+    """Every point of one metric of a run, ordered by step then timestamp."""
+    series = get_metric_series(db, run_id, key)
+    steps, timestamps, values = (
+        np.asarray(column).tolist() for column in (series.steps, series.timestamps, series.values)
+    )
+    return [
+        Metric(key, value, step, timestamp)
+        for step, timestamp, value in zip(steps, timestamps, values, strict=True)
+    ]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loopml.core.clock import to_ms
-from loopml.core.entities import ArtifactInfo, Metric, Run, RunPage, RunStatus
+from loopml.core.entities import ArtifactInfo, Metric, MetricSeries, Run, RunPage, RunStatus
 from loopml.core.errors import ConflictError, NotFoundError, ValidationError
 from loopml.core.filters import Expr, OrderBy
 from loopml.core.ids import new_id
@@ -137,8 +137,9 @@ class SqlRunStore(BaseRunStore):
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        series: Sequence[MetricSeries] = (),
     ) -> None:
-        batches.log_batch(self._db, run_id, metrics, params, tags, idempotency_key)
+        batches.log_batch(self._db, run_id, metrics, params, tags, idempotency_key, series)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def work(connection: Connection) -> None:
@@ -153,6 +154,14 @@ class SqlRunStore(BaseRunStore):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return batches.get_metric_history(self._db, run_id, key)
+
+    def get_metric_series(self, run_id: str, key: str) -> MetricSeries:
+        """Every point of one metric as columns, in the order of ``get_metric_history``.
+
+        The columns are read-only numpy arrays (``int64`` steps and timestamps, ``float64``
+        values): compare them with ``numpy.array_equal`` or ``list(...)``, not ``==``.
+        """
+        return batches.get_metric_series(self._db, run_id, key)
 
     def search_runs(
         self,

@@ -1,7 +1,9 @@
 """SQLAlchemy row classes of the SQL metadata store. They never leave ``metadata/sql/``.
 
-Times are integer milliseconds since the epoch. A metric value of NaN is stored as NULL
-(SQLite cannot hold NaN); +/-Inf are stored as they are. The Alembic migrations in
+Times are integer milliseconds since the epoch. Metric history lives in columnar chunks
+(:class:`MetricChunkRow`), whose value bytes hold NaN and +/-Inf exactly. In
+``latest_metrics`` a value of NaN is stored as NULL (SQLite cannot hold NaN in a REAL
+column); +/-Inf are stored as they are. The Alembic migrations in
 ``migrations/versions`` create this schema; a test compares the two.
 """
 
@@ -17,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,7 +36,7 @@ __all__ = [
     "ExperimentRow",
     "ExperimentTagRow",
     "LatestMetricRow",
-    "MetricRow",
+    "MetricChunkRow",
     "ParamRow",
     "ProjectRow",
     "RunRow",
@@ -133,16 +136,24 @@ class TagRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class MetricRow(Base):
-    __tablename__ = "metrics"
-    __table_args__ = (Index(None, "run_id", "key", "step", "timestamp"),)
+class MetricChunkRow(Base):
+    """Many points of one metric key: little-endian int64/int64/float64 column bytes.
+
+    ``min_step`` and ``max_step`` let a reader skip chunks outside a step range.
+    """
+
+    __tablename__ = "metric_chunks"
+    __table_args__ = (Index(None, "run_id", "key", "id"),)
 
     id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(KEY)
-    step: Mapped[int] = mapped_column(BigInteger)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-    value: Mapped[float | None] = mapped_column(Float(53), nullable=True)
+    n_points: Mapped[int] = mapped_column(Integer)
+    min_step: Mapped[int] = mapped_column(BigInteger)
+    max_step: Mapped[int] = mapped_column(BigInteger)
+    step_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    value_bytes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LatestMetricRow(Base):

@@ -104,7 +104,7 @@ def upgrade() -> None:
             ),
         )
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -113,17 +113,18 @@ def upgrade() -> None:
         ),
         sa.Column("run_id", ID, nullable=False),
         sa.Column("key", KEY, nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.Float(53), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_metrics"),
+        sa.Column("n_points", sa.Integer(), nullable=False),
+        sa.Column("min_step", sa.BigInteger(), nullable=False),
+        sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("step_bytes", sa.LargeBinary(), nullable=False),
+        sa.Column("timestamp_bytes", sa.LargeBinary(), nullable=False),
+        sa.Column("value_bytes", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_metric_chunks"),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name="fk_metrics_run_id_runs", ondelete="CASCADE"
+            ["run_id"], ["runs.id"], name="fk_metric_chunks_run_id_runs", ondelete="CASCADE"
         ),
     )
-    op.create_index(
-        "ix_metrics_run_id_key_step_timestamp", "metrics", ["run_id", "key", "step", "timestamp"]
-    )
+    op.create_index("ix_metric_chunks_run_id_key_id", "metric_chunks", ["run_id", "key", "id"])
     op.create_table(
         "latest_metrics",
         sa.Column("run_id", ID, nullable=False),
@@ -163,7 +164,7 @@ def downgrade() -> None:
         "artifacts",
         "batch_keys",
         "latest_metrics",
-        "metrics",
+        "metric_chunks",
         "tags",
         "params",
         "runs",
