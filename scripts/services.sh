@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop the real services the test suite needs, all on 127.0.0.1:
-#   PostgreSQL (Debian's postgresql package) and an S3-compatible server (moto, from PyPI).
+#   PostgreSQL (Debian's postgresql package) and an S3-compatible server (moto, from PyPI);
+#   `start` also installs Debian's Chromium for the browser tests when it is missing.
 # Usage: scripts/services.sh start|stop|env
 # `start` installs what is missing, starts both, and writes .services/env with the URLs.
 set -euo pipefail
@@ -23,6 +24,17 @@ install_postgres() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq postgresql >/dev/null
+  fi
+}
+
+install_chromium() {
+  # The browser tests (tests/ui) drive Debian's Chromium through Playwright; they never
+  # download a browser of their own (no `playwright install`).
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "services: installing Chromium from Debian packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium >/dev/null
   fi
 }
 
@@ -79,7 +91,7 @@ stop_all() {
 }
 
 case "${1:-}" in
-  start) start_postgres; start_s3; write_env; echo "services: PostgreSQL on 127.0.0.1:$PG_PORT, S3 on 127.0.0.1:$S3_PORT" >&2 ;;
+  start) install_chromium; start_postgres; start_s3; write_env; echo "services: PostgreSQL on 127.0.0.1:$PG_PORT, S3 on 127.0.0.1:$S3_PORT" >&2 ;;
   stop) stop_all ;;
   env) write_env; cat "$STATE/env" ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
