@@ -8,7 +8,7 @@ import pytest
 
 from loopml.client.client import Client
 from loopml.core.config import load_settings
-from loopml.core.entities import Metric, RunStatus
+from loopml.core.entities import Metric, MetricSeries, RunStatus
 from loopml.core.errors import (
     ConflictError,
     FlushError,
@@ -139,11 +139,12 @@ class _FlakyStore(SqlMetadataStore):
         params: object = None,
         tags: object = None,
         idempotency_key: str | None = None,
+        series: Sequence[MetricSeries] = (),
     ) -> None:
-        if metrics and self.failures:
+        if (metrics or series) and self.failures:
             self.failures -= 1
             raise StoreUnavailableError("store is down")
-        super().log_batch(run_id, metrics, params, tags, idempotency_key)  # type: ignore[arg-type]
+        super().log_batch(run_id, metrics, params, tags, idempotency_key, series)  # type: ignore[arg-type]
 
 
 def test_a_failed_flush_raises_keeps_the_points_and_the_next_flush_writes_them_once(

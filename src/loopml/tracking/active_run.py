@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from loopml.core import clock
-from loopml.core.entities import ArtifactInfo, Metric, Run, RunStatus
+from loopml.core.entities import ArtifactInfo, MetricSeries, Run, RunStatus
 from loopml.core.errors import ConflictError, FlushError, LoopmlError, ValidationError
 from loopml.core.ids import new_id
 from loopml.core.validation import check_key, check_metric_value, check_step
@@ -60,11 +60,12 @@ class ActiveRun:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self._on_end = on_end
-        self._points: list[Metric] = []
-        self._pending: list[tuple[str, list[Metric]]] = []
+        self._columns: dict[str, tuple[list[int], list[int], list[float]]] = {}
+        self._n_buffered = 0
+        self._pending: list[tuple[str, list[MetricSeries]]] = []
         self._next_step: dict[str, int] = {}
         self._last_flush = time.monotonic()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # end() flushes while holding it
         self._ended = False
 
     # -- metrics -----------------------------------------------------------------------
@@ -75,25 +76,36 @@ class ActiveRun:
         """Log one point. Without ``step``, each key counts its own steps 0, 1, 2, ...
 
         NaN and +/-Inf are stored exactly. ``timestamp`` is milliseconds since the epoch.
+        This is the hot path of a training loop: it appends to per-key columns and
+        writes nothing until a flush.
         """
-        key = check_key(key, kind="metric")
-        value = check_metric_value(key, value)
+        if type(value) is not float:
+            value = check_metric_value(key, value)
         with self._lock:
-            if self._ended:
-                raise ConflictError(f"run {self.id} has ended; start a new run to log more")
+            columns = self._columns.get(key)
+            if columns is None:
+                columns = self._open_columns(key)
             if step is None:
                 step = self._next_step.get(key, 0)
-            else:
+            elif type(step) is not int or step < 0:
                 step = check_step(key, step)
             self._next_step[key] = step + 1
-            self._points.append(
-                Metric(key, value, step, time.time_ns() // 1_000_000 if timestamp is None else timestamp)
-            )
-            if (
-                len(self._points) >= self.batch_size
-                or time.monotonic() - self._last_flush >= self.flush_interval_s
+            columns[0].append(step)
+            columns[1].append(time.time_ns() // 1_000_000 if timestamp is None else timestamp)
+            columns[2].append(value)
+            self._n_buffered += 1
+            if self._n_buffered >= self.batch_size or (
+                self._n_buffered % 64 == 0
+                and time.monotonic() - self._last_flush >= self.flush_interval_s
             ):
                 self._flush_locked()
+
+    def _open_columns(self, key: str) -> tuple[list[int], list[int], list[float]]:
+        if self._ended:
+            raise ConflictError(f"run {self.id} has ended; start a new run to log more")
+        columns: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self._columns[check_key(key, kind="metric")] = columns
+        return columns
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Log several metrics at the same step."""
@@ -113,15 +125,17 @@ class ActiveRun:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        if self._points:
-            self._pending.append((new_id(), self._points))
-            self._points = []
+        if self._n_buffered:
+            series = [MetricSeries(k, s, t, v) for k, (s, t, v) in self._columns.items() if v]
+            self._pending.append((new_id(), series))
+            self._columns = {}
+            self._n_buffered = 0
         while self._pending:
             key, batch = self._pending[0]
             try:
-                self._service.metadata.log_batch(self.id, batch, idempotency_key=key)
+                self._service.metadata.log_batch(self.id, series=batch, idempotency_key=key)
             except LoopmlError as exc:
-                n_points = sum(len(b) for _, b in self._pending)
+                n_points = sum(len(s) for _, b in self._pending for s in b)
                 raise FlushError(
                     f"run {self.id}: could not write {n_points} buffered metric points ({exc}); "
                     "they are kept and written at the next flush"

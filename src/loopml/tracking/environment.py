@@ -6,6 +6,7 @@ time: a missing git, a slow file system or an absent package never fails the run
 
 from __future__ import annotations
 
+import functools
 import getpass
 import importlib.metadata
 import os
@@ -55,19 +56,22 @@ def _git(args: list[str], cwd: Path) -> str | None:
 def git_state(cwd: Path | None = None) -> dict[str, Any]:
     """Commit, branch, dirty flag and remote of the git checkout around ``cwd``, if any."""
     folder = cwd or Path.cwd()
-    commit = _git(["rev-parse", "HEAD"], folder)
-    if commit is None:
+    heads = _git(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], folder)
+    if heads is None:
         return {}
+    commit, _, branch = heads.partition("\n")
     status = _git(["status", "--porcelain", "--untracked-files=no"], folder)
     return {
         "commit": commit,
-        "branch": _git(["rev-parse", "--abbrev-ref", "HEAD"], folder) or "",
+        "branch": branch,
         "dirty": bool(status),
         "remote": _git(["config", "--get", "remote.origin.url"], folder) or "",
     }
 
 
+@functools.cache
 def _package_versions() -> dict[str, str]:
+    # Installed versions do not change while a process runs: look them up once.
     versions = {}
     for name in KEY_PACKAGES:
         try:
@@ -93,7 +97,7 @@ def capture_environment(seeds: dict[str, Any] | None = None) -> dict[str, Any]:
             "implementation": platform.python_implementation(),
             "executable": sys.executable,
         },
-        "packages": _package_versions(),
+        "packages": dict(_package_versions()),
         "command": [os.path.basename(sys.argv[0]), *sys.argv[1:]] if sys.argv else [],
         "cwd": os.getcwd(),
         "host": socket.gethostname(),
