@@ -38,5 +38,12 @@ def s3_endpoint_url() -> str:
 @pytest.fixture(autouse=True)
 def _isolated_loopml_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own loopml settings."""
-    for name in ("LOOPML_HOME", "LOOPML_STORE_URL", "LOOPML_ARTIFACTS_URL", "LOOPML_PROJECT"):
+    for name in (
+        "LOOPML_HOME",
+        "LOOPML_STORE_URL",
+        "LOOPML_ARTIFACTS_URL",
+        "LOOPML_PROJECT",
+        "LOOPML_SERVER_URL",
+        "LOOPML_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)

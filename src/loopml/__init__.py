@@ -62,6 +62,7 @@ __all__ = [
     "Settings",
     "ValidationError",
     "active_run",
+    "connect",
     "create_experiment",
     "end_run",
     "get_client",
@@ -103,6 +104,35 @@ def set_client(client: Client | None) -> None:
     global _client
     with _client_lock:
         _client = client
+
+
+def connect(url: str, token: str | None = None, project: str | None = None) -> Client:
+    """Log to a loopml server from now on: the module-level functions use its stores.
+
+    Args:
+        url: The server, e.g. ``"http://ml.example.com:8080"``.
+        token: An API token (``lml_...``); ``LOOPML_TOKEN`` when None.
+        project: The project on the server; the one of ``loopml.yaml`` or
+            ``LOOPML_PROJECT`` when None. It must exist, unless the token is a server
+            admin's, which creates it.
+
+    Returns:
+        The new client (also what :func:`get_client` returns from now on).
+
+    Raises:
+        StoreUnavailableError: the server cannot be reached.
+        AuthenticationError: the token is missing or not valid.
+        NotFoundError: the project is not on the server (or not visible to the token).
+    """
+    settings = load_settings()
+    settings = settings.with_overrides(
+        server_url=url,
+        token=token if token is not None else settings.token,
+        project=project or settings.project,
+    )
+    client = Client(settings)
+    set_client(client)
+    return client
 
 
 def seed(value: int) -> dict[str, Any]:

@@ -34,6 +34,9 @@ class Client:
 
     Args:
         settings: Where the stores live; found from the working directory when None.
+            With ``settings.server_url`` set, both stores are that server's (remote
+            mode) and the project must exist there or the token must be allowed to
+            create it.
         metadata: An already open metadata store to use instead of ``settings.store_url``.
         artifacts: An already open artifact store to use instead of ``settings.artifacts_url``.
     """
@@ -46,15 +49,26 @@ class Client:
         artifacts: BaseArtifactStore | None = None,
     ) -> None:
         self.settings = settings or load_settings()
-        needs_home = metadata is None and self.settings.store_url.startswith("sqlite")
-        needs_home = needs_home or (artifacts is None and "://" not in self.settings.artifacts_url)
-        if needs_home:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
-        self.metadata = metadata or open_metadata_store(self.settings.store_url)
         description = ""
         if self.settings.project_file is not None:
             description = self.settings.project_file.project.description
-        self.project = self.metadata.ensure_project(self.settings.project, description)
+        if self.settings.is_remote and metadata is None:
+            # Remote mode: records and files live on a loopml server (client/remote.py).
+            from loopml.client.remote import open_remote_stores
+
+            remote = open_remote_stores(self.settings, description)
+            self.metadata: BaseMetadataStore = remote.metadata
+            self.project = remote.project
+            artifacts = artifacts or remote.artifacts
+        else:
+            needs_home = metadata is None and self.settings.store_url.startswith("sqlite")
+            needs_home = needs_home or (
+                artifacts is None and "://" not in self.settings.artifacts_url
+            )
+            if needs_home:
+                self.settings.home.mkdir(parents=True, exist_ok=True)
+            self.metadata = metadata or open_metadata_store(self.settings.store_url)
+            self.project = self.metadata.ensure_project(self.settings.project, description)
         # Each project's files live below projects/<project id>, the same layout the
         # server uses, so a local store can be served as it is.
         self.artifacts = artifacts or open_artifact_store(
@@ -107,7 +121,9 @@ class Client:
             parent_run_id=parent_id,
             tags=tags,
         )
-        return ActiveRun(self.tracking, run, batch_size=batch_size, flush_interval_s=flush_interval_s)
+        return ActiveRun(
+            self.tracking, run, batch_size=batch_size, flush_interval_s=flush_interval_s
+        )
 
     def get_run(self, run_id: str) -> Run:
         return self.tracking.get_run(run_id)

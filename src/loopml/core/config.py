@@ -9,6 +9,8 @@ The project folder ``.loopml/`` is found from the working directory upward, as g
 ``LOOPML_ARTIFACTS_URL``    artifact store (a folder, ``file://...``, ``s3://bucket/prefix``)
 ``LOOPML_S3_ENDPOINT_URL``  S3-compatible endpoint (MinIO, moto, ...)
 ``LOOPML_PROJECT``          project name when there is no ``loopml.yaml``
+``LOOPML_SERVER_URL``       a loopml server to use instead of the local stores
+``LOOPML_TOKEN``            the API token sent to that server
 ==========================  =====================================================
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loopml.core.project_file import PROJECT_FILE_NAME, ProjectFile, load_project_file
@@ -38,6 +40,9 @@ class Settings:
         project: Name of the project that records belong to.
         s3_endpoint_url: Endpoint for S3-compatible servers, or None for AWS.
         project_file: The parsed ``loopml.yaml`` beside ``home``, if there is one.
+        server_url: A loopml server (``http://host:8080``): when set, records and files
+            live there and ``store_url`` / ``artifacts_url`` are not used.
+        token: The API token for ``server_url`` (never shown in ``repr``).
     """
 
     home: Path
@@ -46,6 +51,13 @@ class Settings:
     project: str = DEFAULT_PROJECT
     s3_endpoint_url: str | None = None
     project_file: ProjectFile | None = None
+    server_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the stores are a server's (``server_url`` is set)."""
+        return bool(self.server_url)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -65,9 +77,7 @@ def find_home(start: Path) -> Path | None:
     return None
 
 
-def load_settings(
-    cwd: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Find the project folder and build Settings; nothing is created on disk.
 
     Without a ``.loopml`` folder above ``cwd``, the home is ``cwd/.loopml``, created by
@@ -93,4 +103,6 @@ def load_settings(
         project=project,
         s3_endpoint_url=env.get("LOOPML_S3_ENDPOINT_URL") or None,
         project_file=project_file,
+        server_url=env.get("LOOPML_SERVER_URL") or None,
+        token=env.get("LOOPML_TOKEN") or None,
     )

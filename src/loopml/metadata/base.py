@@ -54,7 +54,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class RunCreate:
-    """What a new run starts with."""
+    """What a new run starts with.
+
+    ``id`` is chosen by the caller when given (a REST client does, so that a retried
+    request cannot start a second run); a store makes a fresh one when it is None.
+    """
 
     experiment_id: str
     name: str
@@ -63,6 +67,7 @@ class RunCreate:
     user: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
