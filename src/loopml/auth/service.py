@@ -197,7 +197,7 @@ class AuthService:
             )
         project_id: str | None = None
         if project_name is not None:
-            project_id = self.metadata.get_project_by_name(project_name).id
+            project_id = self._project_id(project_name)
         elif not user.is_admin:
             raise ValidationError(
                 f"project: a token for every project is only for server admins, and "
@@ -222,14 +222,22 @@ class AuthService:
     ) -> list[ApiToken]:
         """Tokens, oldest first, of one user and/or one project; never their secrets."""
         user_id = None if user_name is None else self.store.get_user_by_name(user_name).id
-        project_id = (
-            None if project_name is None else self.metadata.get_project_by_name(project_name).id
-        )
+        project_id = None if project_name is None else self._project_id(project_name)
         return self.store.list_tokens(user_id=user_id, project_id=project_id)
 
     def revoke_token(self, token_id: str) -> ApiToken:
         """Revoke a token; effective on the next request. Revoking twice is harmless."""
         return self.store.revoke_token(check_id(token_id, field="token_id"), self.clock())
+
+    def _project_id(self, name: str) -> str:
+        try:
+            return self.metadata.get_project_by_name(name).id
+        except NotFoundError:
+            raise NotFoundError(
+                f"project {name!r} not found: check the name, or have a server admin "
+                "create the project first",
+                field="project",
+            ) from None
 
     # Users
 

@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-from loopml.cli import db, demo, experiments, init, runs
+from loopml.cli import db, demo, experiments, init, runs, tokens, users
+from loopml.cli import ui as ui_command
 from loopml.cli.render import err_console
 from loopml.core.errors import (
     AlreadyExistsError,
@@ -43,9 +44,12 @@ app = typer.Typer(
 )
 app.command("init")(init.init)
 app.command("demo")(demo.demo)
+app.command("ui")(ui_command.ui)
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 
 
 def main(argv: list[str] | None = None) -> None:
