@@ -47,4 +47,6 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     console.print(Rule("Explore"))
     console.print(f"  cd {folder} && loopml runs list")
     console.print(f"  cd {folder} && loopml runs compare {' '.join(r[:8] for r in tracking.run_ids.values())}")
+    console.print("See the runs, their charts and a comparison in the browser:")
+    console.print(f"  cd {folder} && loopml ui")
     return {"best_run_id": tracking.best_run_id, "run_ids": tracking.run_ids}
