@@ -180,3 +180,21 @@ def test_unknown_user_or_token_is_exit_2(project: Path) -> None:
     done = loopml_cli(project, "users", "disable", "bob")
     assert done.returncode == 2
     assert done.stderr.startswith("error: user 'bob' not found")
+
+
+def test_with_a_server_url_but_no_store_url_it_refuses_to_use_a_local_store(
+    project: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
+    env["LOOPML_SERVER_URL"] = "http://127.0.0.1:9"
+    done = subprocess.run(
+        [sys.executable, "-m", "loopml", "tokens", "list"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: store_url: users and tokens are managed on the server")

@@ -7,6 +7,7 @@ in before any token exists, or back in after losing one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from loopml.auth import AuthService
 from loopml.core.auth import ApiToken, User
 from loopml.core.config import load_settings
+from loopml.core.errors import ValidationError
 
 __all__ = ["auth_service", "token_to_dict", "user_to_dict"]
 
@@ -25,7 +27,16 @@ def auth_service() -> Iterator[AuthService]:
     # need it.
     from loopml.metadata.sql.store import SqlMetadataStore
 
-    store = SqlMetadataStore(load_settings().store_url)
+    settings = load_settings()
+    if settings.is_remote and not os.environ.get("LOOPML_STORE_URL"):
+        # Without this, tokens would quietly land in a local store the server never reads.
+        raise ValidationError(
+            "store_url: users and tokens are managed on the server's database, not over the "
+            "API: LOOPML_SERVER_URL is set, so set LOOPML_STORE_URL to the server's database "
+            "too (run this where the database is reachable)",
+            field="store_url",
+        )
+    store = SqlMetadataStore(settings.store_url)
     try:
         yield AuthService(store, store)
     finally:
