@@ -222,3 +222,10 @@ def test_names_with_reserved_characters_stay_one_path_segment() -> None:
     assert server.requests[0].url.raw_path == (
         f"/api/v1/runs/{RUN_ID}/tags/a%2Fb%20c%3Fd%23e%25f".encode()
     )
+
+
+def test_a_name_of_dots_is_escaped_and_never_resolved_away() -> None:
+    server = FakeServer({("DELETE", f"/runs/{RUN_ID}/tags/.."): lambda r: httpx.Response(204)})
+    with server.store() as store:
+        store.delete_tag(RUN_ID, "..")
+    assert server.requests[0].url.raw_path == f"/api/v1/runs/{RUN_ID}/tags/%2E%2E".encode()

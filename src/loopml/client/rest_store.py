@@ -41,9 +41,18 @@ __all__ = ["RestMetadataStore"]
 
 
 def _segment(value: str) -> str:
-    """One path segment, every reserved character escaped (names may hold ``/ ? # %``)."""
+    """One path segment, every reserved character escaped (names may hold ``/ ? # %``).
+
+    A name of dots is escaped too: ``..`` as a segment would be resolved away by URL
+    normalisation, and ``DELETE /runs/<id>/tags/..`` would then name the run itself.
+
+    >>> _segment("a/b c"), _segment("..")
+    ('a%2Fb%20c', '%2E%2E')
+    """
     if not isinstance(value, str):
         raise ValidationError(f"expected text, got {type(value).__name__}")
+    if value and value.strip(".") == "":
+        return "%2E" * len(value)
     return quote(value, safe="")
 
 
@@ -129,6 +138,11 @@ class RestMetadataStore(BaseMetadataStore):
         return project
 
     def get_project_by_name(self, name: str) -> Project:
+        if "/" in name:  # the server's route cannot take a "/" in a name: look it up
+            for listed in self.list_projects():
+                if listed.name == name:
+                    return listed
+            raise NotFoundError(f"project {name!r} not found", field="project")
         project: Project = self._get(f"/projects/{_segment(name)}", wire.project_from_json)
         if project.name != name:
             raise NotFoundError(f"project {name!r} not found", field="project")
@@ -170,6 +184,13 @@ class RestMetadataStore(BaseMetadataStore):
         return experiment
 
     def get_experiment_by_name(self, project_id: str, name: str) -> Experiment:
+        if "/" in name:  # as in get_project_by_name
+            for listed in self.list_experiments(project_id, include_deleted=True):
+                if listed.name == name:
+                    return listed
+            raise NotFoundError(
+                f"experiment {name!r} not found in project {project_id!r}", field="name"
+            )
         path = f"{self._project_path(project_id)}/experiments/by-name/{_segment(name)}"
         experiment: Experiment = self._get(path, wire.experiment_from_json)
         return experiment
