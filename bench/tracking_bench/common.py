@@ -100,7 +100,28 @@ def run_worker(commands: dict[str, Command]) -> None:
     populate = sub.add_parser("populate", help="add runs [start, stop) to the default store")
     populate.add_argument("--start", type=int, required=True)
     populate.add_argument("--stop", type=int, required=True)
+    add_bulk_parser(sub)
     search = sub.add_parser("search", help="time the three-clause search")
     search.add_argument("--repeats", type=int, required=True)
     args = parser.parse_args()
     emit({"result": commands[args.command](args)})
+
+
+def bulk_rows(
+    start: int, stop: int
+) -> list[tuple[int, str, dict[str, str], dict[str, float], dict[str, str]]]:
+    """``(index, run_id, params, metrics, tags)`` of runs ``[start, stop)``; ids are deterministic."""
+    rows = []
+    for index in range(start, stop):
+        params, metrics, tags = run_record(index)
+        rows.append((index, f"{index:032x}", params, metrics, tags))
+    return rows
+
+
+def add_bulk_parser(sub: Any) -> None:
+    bulk = sub.add_parser(
+        "populate-bulk",
+        help="clone runs [start, stop) into the tool's own SQLite tables (template: run start-1)",
+    )
+    bulk.add_argument("--start", type=int, required=True)
+    bulk.add_argument("--stop", type=int, required=True)

@@ -78,6 +78,75 @@ def populate(args: argparse.Namespace) -> dict[str, Any]:
     return {"runs": total, "seconds": seconds}
 
 
+def populate_bulk(args: argparse.Namespace) -> dict[str, Any]:
+    """Clone runs ``[start, stop)`` straight into loopml's own SQLite tables.
+
+    The same shortcut as the MLflow side: rows copy every column of the newest run
+    (created through the API) and carry the same params, metrics and tags.
+    """
+    import json
+    import sqlite3
+    import struct
+
+    path = loopml.load_settings().store_url.removeprefix("sqlite:///")
+    started = time.perf_counter()
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        template = dict(
+            db.execute("SELECT * FROM runs ORDER BY start_time DESC LIMIT 1").fetchone()
+        )
+        runs, params, tags, latest, chunks = [], [], [], [], []
+        for index, run_id, run_params, run_metrics, run_tags in common.bulk_rows(
+            args.start, args.stop
+        ):
+            timestamp = common.BASE_TIME_MS + index
+            row = dict(template)
+            row.update(id=run_id, name=f"run-{index}", start_time=timestamp, end_time=timestamp)
+            if isinstance(row.get("environment"), dict):
+                row["environment"] = json.dumps(row["environment"])
+            runs.append(row)
+            for key, value in run_params.items():
+                try:
+                    number: float | None = float(value)
+                except ValueError:
+                    number = None
+                params.append((run_id, key, value, number))
+            tags.extend((run_id, k, v) for k, v in run_tags.items())
+            for key, value in run_metrics.items():
+                latest.append((run_id, key, 0, timestamp, value))
+                chunks.append(
+                    (
+                        run_id,
+                        key,
+                        1,
+                        0,
+                        0,
+                        struct.pack("<q", 0),
+                        struct.pack("<q", timestamp),
+                        struct.pack("<d", value),
+                    )
+                )
+        columns = list(runs[0])
+        db.executemany(
+            f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [tuple(r[c] for c in columns) for r in runs],
+        )
+        db.executemany(
+            "INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)", params
+        )
+        db.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", tags)
+        db.executemany(
+            "INSERT INTO latest_metrics (run_id, key, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
+            latest,
+        )
+        db.executemany(
+            "INSERT INTO metric_chunks (run_id, key, n_points, min_step, max_step, step_bytes, timestamp_bytes,"
+            " value_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            chunks,
+        )
+    return {"runs": args.stop - args.start, "seconds": time.perf_counter() - started}
+
+
 def search(args: argparse.Namespace) -> dict[str, Any]:
     """One untimed first call, then ``--repeats`` timed calls of the benchmark search."""
 
@@ -103,5 +172,11 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
 
 if __name__ == "__main__":
     common.run_worker(
-        {"info": info, "log-metric": log_metric, "populate": populate, "search": search}
+        {
+            "info": info,
+            "log-metric": log_metric,
+            "populate": populate,
+            "populate-bulk": populate_bulk,
+            "search": search,
+        }
     )
