@@ -60,17 +60,36 @@
     }
   });
 
+  // The filter box is marked invalid, and points at the message, while the table shows
+  // a filter error.
+  function markFilter() {
+    var input = document.getElementById("filter-input");
+    if (!input) {
+      return;
+    }
+    var error = document.getElementById("filter-error");
+    if (error) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "filter-error filter-help");
+    } else {
+      input.removeAttribute("aria-invalid");
+      input.setAttribute("aria-describedby", "filter-help");
+    }
+  }
+
   // After HTMX replaced the table, tick the runs that were ticked before.
   document.body.addEventListener("htmx:afterSettle", function () {
     boxes().forEach(function (box) {
       box.checked = selected.indexOf(box.value) >= 0;
     });
     update();
+    markFilter();
   });
 
   function start() {
     selected = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
     update();
+    markFilter();
   }
 
   if (document.readyState === "loading") {
