@@ -12,6 +12,7 @@ import sys
 import typer
 
 from loopml.cli import db, demo, experiments, init, runs, tokens, users
+from loopml.cli import server as server_command
 from loopml.cli import ui as ui_command
 from loopml.cli.render import err_console
 from loopml.core.errors import (
@@ -45,6 +46,7 @@ app = typer.Typer(
 app.command("init")(init.init)
 app.command("demo")(demo.demo)
 app.command("ui")(ui_command.ui)
+app.command("server")(server_command.server)
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")

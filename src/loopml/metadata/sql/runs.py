@@ -9,9 +9,9 @@ from sqlalchemy.engine import Connection
 
 from loopml.core.clock import to_ms
 from loopml.core.entities import ArtifactInfo, Metric, MetricSeries, Run, RunPage, RunStatus
-from loopml.core.errors import ConflictError, NotFoundError, ValidationError
+from loopml.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from loopml.core.filters import Expr, OrderBy
-from loopml.core.ids import new_id
+from loopml.core.ids import check_id, new_id
 from loopml.core.validation import check_key, check_name, check_tag_value
 from loopml.metadata.base import BaseRunStore, RunCreate, RunUpdate
 from loopml.metadata.sql import artifacts, batches, search
@@ -33,6 +33,18 @@ def _get(connection: Connection, run_id: str) -> Run:
     return found[0]
 
 
+def _existing(connection: Connection, run_id: str, experiment_id: str) -> Run | None:
+    """The run ``run_id`` if it exists in ``experiment_id``; ConflictError if elsewhere."""
+    row = connection.execute(sa.select(runs.c.experiment_id).where(runs.c.id == run_id)).first()
+    if row is None:
+        return None
+    if row.experiment_id != experiment_id:
+        raise ConflictError(
+            f"run id {run_id!r} is taken by a run of another experiment", field="run.id"
+        )
+    return _get(connection, run_id)
+
+
 class SqlRunStore(BaseRunStore):
     """Runs and everything logged to them, in a SQL database."""
 
@@ -41,7 +53,7 @@ class SqlRunStore(BaseRunStore):
     def create_run(self, run: RunCreate) -> Run:
         name = check_name(run.name, field="run.name")
         clean_tags = {check_key(k, kind="tag"): check_tag_value(k, v) for k, v in run.tags.items()}
-        run_id = new_id()
+        run_id = new_id() if run.id is None else check_id(run.id, field="run.id")
         row = {
             "id": run_id,
             "experiment_id": run.experiment_id,
@@ -58,6 +70,10 @@ class SqlRunStore(BaseRunStore):
         }
 
         def work(connection: Connection) -> Run:
+            if run.id is not None:  # a retried create returns the run the first one made
+                existing = _existing(connection, run_id, run.experiment_id)
+                if existing is not None:
+                    return existing
             experiment = connection.execute(
                 sa.select(experiments.c.deleted).where(experiments.c.id == run.experiment_id)
             ).first()
@@ -87,7 +103,15 @@ class SqlRunStore(BaseRunStore):
             return _get(connection, run_id)
 
         try:
+            # Two creates racing with one client-chosen id: the loser reads the winner's run.
             return self._db.write(work)
+        except StoreError:
+            if run.id is None:
+                raise
+            found = self._db.read(lambda c: _existing(c, run_id, run.experiment_id))
+            if found is None:
+                raise
+            return found
         except TypeError as exc:  # the JSON encoder refused the environment
             raise ValidationError(
                 f"run environment must be JSON-serialisable: {exc}", field="environment"
