@@ -170,3 +170,9 @@ def test_postgres_store_from_a_newer_loopml_asks_to_upgrade_loopml(
     _stamp(url, "9999_from_the_future")
     with pytest.raises(SchemaVersionError, match="pip install -U loopml"):
         SqlMetadataStore(url)
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    from loopml.metadata.sql.migrate import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION

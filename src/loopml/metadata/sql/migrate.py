@@ -18,19 +18,31 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from loopml.core.errors import SchemaVersionError
 from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.schema import VERSION_TABLE
 
-__all__ = ["current_revision", "head_revision", "prepare_schema", "upgrade_store"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+__all__ = [
+    "HEAD_REVISION",
+    "current_revision",
+    "head_revision",
+    "prepare_schema",
+    "upgrade_store",
+]
+
+# The newest revision in migrations/versions. Opening an up-to-date store compares against
+# this constant and a plain SELECT, so the common path never imports Alembic (~0.4 s);
+# tests/metadata/test_migrations.py checks that it equals Alembic's head.
+HEAD_REVISION = "0003"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key: "loopml" in ASCII.
@@ -38,6 +50,8 @@ _ADVISORY_LOCK_KEY = 0x6C6F6F706D6C
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -45,6 +59,8 @@ def _config() -> Config:
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -60,8 +76,17 @@ def _known_revisions() -> set[str]:
 
 
 def _read_revision(connection: Connection) -> str | None:
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return None
+    table = sa.table(VERSION_TABLE, sa.column("version_num", sa.String))
+    versions = connection.execute(sa.select(table.c.version_num)).scalars().all()
+    if len(versions) > 1:
+        raise SchemaVersionError(
+            f"metadata store has {len(versions)} schema revisions {versions!r}; it was "
+            "migrated by a branched loopml: run `loopml db upgrade`",
+            field="store_url",
+        )
+    return versions[0] if versions else None
 
 
 def current_revision(db: Database) -> str | None:
@@ -78,6 +103,8 @@ def _upgrade(db: Database, revision: str) -> None:
             )
         config = _config()
         config.attributes["connection"] = connection
+        from alembic import command
+
         command.upgrade(config, revision)
 
     db.write(work)
@@ -92,9 +119,9 @@ def prepare_schema(db: Database) -> None:
         StoreUnavailableError: the store cannot be reached.
     """
     current = current_revision(db)
-    head = head_revision()
-    if current == head:
+    if current == HEAD_REVISION:
         return
+    head = head_revision()
     if current is not None and current not in _known_revisions():
         raise SchemaVersionError(
             f"metadata store {db.display_url} has schema revision {current!r}, written by a "
