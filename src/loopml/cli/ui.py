@@ -10,7 +10,6 @@ without typing the token. The browser opens by itself where there is one.
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import socket
 import sys
@@ -177,15 +176,24 @@ def ui(
     ] = False,
 ) -> None:
     """Open the web UI over this project's runs (on 127.0.0.1, with a one-time login link)."""
-    import structlog
     import uvicorn
 
+    from loopml.server.protocol import best_protocol
+    from loopml.server.serve import configure_logging
+
     settings = load_settings()
+    # One log line per request is for operators of a team server, not for this terminal.
+    configure_logging("warning")
     local = open_local_ui(settings, port)
-    # One line per request is for operators of a team server, not for this terminal.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     server = uvicorn.Server(
-        uvicorn.Config(local.app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            local.app,
+            http=best_protocol(),
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            lifespan="off",
+        )
     )
     console.print(
         f"[bold]loopml ui[/bold]: project [bold]{settings.project}[/bold] from "
