@@ -197,7 +197,8 @@ def ui(
     )
     console.print(
         f"[bold]loopml ui[/bold]: project [bold]{settings.project}[/bold] from "
-        f"{settings.home} at {local.url}"
+        f"{settings.home} at {local.url}",
+        soft_wrap=True,
     )
     console.print(f"Log in with this link (once, within {LINK_TTL_S // 60} minutes):")
     print(local.login_url)  # plain, so that the link copies as one piece

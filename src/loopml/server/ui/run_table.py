@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 DEFAULT_ORDER = "start_time DESC"
-_DEFAULT_PER_KIND = 5
+_DEFAULT_PER_KIND = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@
 // data-metric-index=i gets one chart of metrics[i], with one line per run. The points come
 // from the metric API, already downsampled on the server. When a chart is drawn its figure
 // gets data-state="drawn", data-points=<points drawn> and data-drawn-ms=<milliseconds since
-// the page's navigation started>; on failure data-state="error".
+// the page's navigation started>; on failure data-state="error". On a one-run page, a
+// metric with a single point gets no chart (data-state="single", hidden).
 (function () {
   "use strict";
 
@@ -102,6 +103,16 @@
         };
       })),
     };
+    if (runs.length === 1 && drawn <= 1) {
+      // A metric logged once has no history to draw: the page's table shows its value.
+      figure.hidden = true;
+      figure.dataset.state = "single";
+      var hint = document.getElementById("single-metrics-note");
+      if (hint) {
+        hint.hidden = false;
+      }
+      return;
+    }
     var plot = new window.uPlot(opts, chartData(seriesList), target);
     charts.push({ key: key, plot: plot, target: target, points: drawn });
     if (note) {

@@ -12,6 +12,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var HEIGHT = 360;
   var MARGIN = { top: 48, right: 70, bottom: 28, left: 70 };
+  var EXTRA_TOP = 70; // room for slanted axis names
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
@@ -102,34 +103,46 @@
       return;
     }
     var width = Math.max(480, Math.floor(container.getBoundingClientRect().width));
+    var estimate = axes.length > 1 ? (width - MARGIN.left - MARGIN.right) / (axes.length - 1) : width;
+    var crowded = estimate < 110;
+    var height = HEIGHT + (crowded ? EXTRA_TOP : 0);
     var svg = el("svg", {
       width: width,
-      height: HEIGHT,
-      viewBox: "0 0 " + width + " " + HEIGHT,
+      height: height,
+      viewBox: "0 0 " + width + " " + height,
       "class": "parcoords",
       focusable: "false",
     }, container);
-    var top = MARGIN.top;
-    var bottom = HEIGHT - MARGIN.bottom;
-    var span = width - MARGIN.left - MARGIN.right;
+    var top = MARGIN.top + (crowded ? EXTRA_TOP : 0);
+    var bottom = height - MARGIN.bottom;
+    // Slanted names run up and to the right: the last ones need room on that side.
+    var span = width - MARGIN.left - (crowded ? 150 : MARGIN.right);
     var xs = axes.map(function (_, i) {
       return axes.length > 1 ? MARGIN.left + (i * span) / (axes.length - 1) : width / 2;
     });
     var scales = axes.map(function (axis) { return scale(axis, top, bottom); });
     var spacing = axes.length > 1 ? span / (axes.length - 1) : span;
-    var crowded = spacing < 130;
-    var labelChars = Math.max(6, Math.floor((crowded ? 2 * spacing : spacing) / 7.5));
+    var labelChars = Math.max(6, Math.floor(spacing / 7.5));
 
     // Lines first, axes and their labels on top of them.
     var lines = el("g", { "class": "lines" }, svg);
     axes.forEach(function (axis, i) {
       var g = el("g", { "class": "axis axis-" + axis.kind }, svg);
       el("line", { x1: xs[i], x2: xs[i], y1: top, y2: bottom }, g);
-      // When axes are close, alternate label rows so that neighbouring names do not overlap.
-      var raised = crowded && i % 2 === 1;
-      var label = text(g, xs[i], raised ? top - 24 : top - 10, shorten(axis.label, labelChars), "axis-label");
+      var label;
+      if (crowded) {
+        // Close axes get slanted names, which have room whatever their length.
+        label = text(g, xs[i], top - 10, shorten(axis.label, 24), "axis-label rotated", "start");
+        label.setAttribute("transform", "rotate(-35 " + xs[i] + " " + (top - 10) + ")");
+      } else {
+        label = text(g, xs[i], top - 10, shorten(axis.label, labelChars), "axis-label");
+      }
       el("title", {}, label).textContent = axis.kind + " " + axis.label;
-      scales[i].ticks.forEach(function (tick) {
+      var ticks = scales[i].ticks;
+      if (crowded && axis.numeric) {
+        ticks = [ticks[0], ticks[ticks.length - 1]];
+      }
+      ticks.forEach(function (tick) {
         el("line", { x1: xs[i] - 4, x2: xs[i], y1: tick.y, y2: tick.y, "class": "tick" }, g);
         text(g, xs[i] - 6, tick.y + 4, tick.label, "tick-label", "end");
       });
@@ -139,6 +152,7 @@
     data.runs.forEach(function (run, r) {
       var d = "";
       var pen = false;
+      var points = [];
       axes.forEach(function (axis, i) {
         var y = scales[i].y(axis.values[r]);
         if (y === null) {
@@ -146,19 +160,21 @@
           return;
         }
         d += (pen ? " L " : " M ") + xs[i].toFixed(1) + " " + y.toFixed(1);
+        points.push([xs[i], y]);
         pen = true;
       });
       if (!d) {
         return;
       }
       var colours = window.loopmlPalette || ["#1f77b4"];
-      var path = el("path", {
-        d: d.trim(),
-        "class": "run",
-        stroke: colours[r % colours.length],
-        "data-run": run.id,
-      }, lines);
-      el("title", {}, path).textContent = run.name;
+      var colour = colours[r % colours.length];
+      var group = el("g", { "class": "run", "data-run": run.id }, lines);
+      el("title", {}, group).textContent = run.name;
+      el("path", { d: d.trim(), "class": "run", stroke: colour }, group);
+      // Dots too, so that a value between two missing ones still shows.
+      points.forEach(function (p) {
+        el("circle", { cx: p[0].toFixed(1), cy: p[1].toFixed(1), r: 3, fill: colour }, group);
+      });
       drawn += 1;
     });
     container.dataset.lines = String(drawn);
