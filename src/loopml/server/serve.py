@@ -1,9 +1,10 @@
 """Run the server with uvicorn: stores prepared once, then one or several workers.
 
-The parent process opens the stores first (creating or upgrading the schema, creating
-the first admin and printing its token once), so workers start on a ready store. With
-one worker the app runs in this process; with several, uvicorn spawns them and each
-builds its app from the config passed as JSON in ``LOOPML_SERVER_CONFIG``.
+With one worker the app runs in this process and opens the stores itself. With several,
+the parent opens the stores first (creating or upgrading the schema, creating the first
+admin and printing its token once), so workers start on a ready store; uvicorn then
+spawns them and each builds its app from the config passed as JSON in
+``LOOPML_SERVER_CONFIG``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
     from loopml.server.protocol import best_protocol
 
     configure_logging(log_level)
-    prepare_stores(config)
     common = {
         "host": config.host,
         "port": config.port,
@@ -75,8 +75,26 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
         "timeout_graceful_shutdown": 10,
     }
     if config.workers == 1:
-        uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
+        # /healthz answers as soon as the socket is bound; the app (stores, migrations,
+        # first admin) is built in a thread meanwhile. A store that cannot be opened
+        # stops the server and is reported like any loopml error.
+        from loopml.server.starting import StartingApp
+
+        server: uvicorn.Server | None = None
+
+        def stop(error: BaseException) -> None:
+            if server is not None:
+                server.should_exit = True
+
+        starting = StartingApp(lambda: create_app(config), on_failure=stop)
+        server = uvicorn.Server(uvicorn.Config(starting, lifespan="on", **common))  # type: ignore[arg-type]
+        server.run()
+        if starting.error is not None:
+            raise starting.error
+        if starting.app is not None:
+            starting.app.state.context.close()  # type: ignore[attr-defined]
         return
+    prepare_stores(config)  # once, before the workers start on a ready store
     os.environ[CONFIG_ENV] = orjson.dumps(dataclasses.asdict(config)).decode()
     uvicorn.run(
         f"{app_from_env.__module__}:{app_from_env.__name__}",
