@@ -17,7 +17,10 @@ def _service_url(variable: str, what: str) -> str:
     url = os.environ.get(variable)
     if url:
         return url
-    message = f"{what} is not running: start it with `bash scripts/services.sh start` and source .services/env"
+    message = (
+        f"{what} is not running: start it with `bash scripts/services.sh start` "
+        "and source .services/env"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

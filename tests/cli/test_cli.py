@@ -69,7 +69,14 @@ def test_runs_list_shows_a_table_and_json(project: Path) -> None:
 
 
 def test_runs_list_filters(project: Path) -> None:
-    done = loopml_cli(project, "runs", "list", "--filter", "params.model = 'rf' and metrics.accuracy > 0.92", "--json")
+    done = loopml_cli(
+        project,
+        "runs",
+        "list",
+        "--filter",
+        "params.model = 'rf' and metrics.accuracy > 0.92",
+        "--json",
+    )
     assert [r["name"] for r in json.loads(done.stdout)] == ["rf-2"]
 
 
@@ -131,10 +138,18 @@ def test_an_invalid_project_file_names_the_line(tmp_path: Path) -> None:
 
 def test_an_unreachable_store_is_one_clear_line(tmp_path: Path) -> None:
     env_url = "postgresql://loopml:secret@127.0.0.1:9/nothing"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}, "LOOPML_STORE_URL": env_url}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")},
+        "LOOPML_STORE_URL": env_url,
+    }
     done = subprocess.run(
         [sys.executable, "-m", "loopml", "runs", "list"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

@@ -35,13 +35,19 @@ def test_not_in_is_null_and_keywords_are_case_insensitive() -> None:
 
 
 def test_backquoted_keys_may_hold_spaces_and_dotted_keys_keep_their_dots() -> None:
-    assert parse_filter("metrics.`val loss` < 0.3") == Compare(Field("metrics", "val loss"), "<", 0.3)
+    assert parse_filter("metrics.`val loss` < 0.3") == Compare(
+        Field("metrics", "val loss"), "<", 0.3
+    )
     assert parse_filter("metrics.val.loss < 1") == Compare(Field("metrics", "val.loss"), "<", 1)
 
 
 def test_attributes_accept_bare_names_aliases_and_normalise_status() -> None:
-    assert parse_filter("status = 'FINISHED'") == Compare(Field("attributes", "status"), "=", "finished")
-    assert parse_filter("attributes.run_name = 'x'") == Compare(Field("attributes", "name"), "=", "x")
+    assert parse_filter("status = 'FINISHED'") == Compare(
+        Field("attributes", "status"), "=", "finished"
+    )
+    assert parse_filter("attributes.run_name = 'x'") == Compare(
+        Field("attributes", "name"), "=", "x"
+    )
 
 
 def test_time_attributes_accept_iso_dates_as_milliseconds() -> None:

@@ -76,9 +76,15 @@ def test_nan_and_infinities_are_stored_and_read_back_exactly(client: Client) -> 
 
 
 def test_a_body_that_raises_ends_the_run_failed_with_the_error(client: Client) -> None:
-    with pytest.raises(ZeroDivisionError), client.start_run(experiment="e") as run:
-        run.log_metric("before", 1.0)
-        _ = 1 / 0
+    def train() -> str:
+        with client.start_run(experiment="e") as run:
+            run.log_metric("before", 1.0)
+            _ = 1 / 0
+        return run.id
+
+    with pytest.raises(ZeroDivisionError):
+        train()
+    run = client.search_run_records("e")[0]
     stored = client.get_run(run.id)
     assert stored.status is RunStatus.FAILED
     assert "ZeroDivisionError" in stored.error
@@ -156,9 +162,10 @@ def test_a_failed_flush_raises_keeps_the_points_and_the_next_flush_writes_them_o
     with Client(settings, metadata=store) as client:
         run = client.start_run(experiment="e", batch_size=10)
         store.failures = 1
+        for step in range(9):
+            run.log_metric("m", step, step=step)
         with pytest.raises(FlushError, match="10 buffered metric points"):
-            for step in range(10):
-                run.log_metric("m", step, step=step)
+            run.log_metric("m", 9, step=9)
         for step in range(10, 15):
             run.log_metric("m", step, step=step)
         run.end()

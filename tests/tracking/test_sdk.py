@@ -61,7 +61,13 @@ def test_seed_refuses_non_integers() -> None:
 
 def test_search_runs_returns_a_frame_filtered_and_ordered(client: Client) -> None:
     for index, (model, accuracy, team) in enumerate(
-        [("rf", 0.95, "a"), ("rf", 0.92, "b"), ("gbm", 0.97, "a"), ("rf", 0.80, "a"), ("rf", 0.93, "a")]
+        [
+            ("rf", 0.95, "a"),
+            ("rf", 0.92, "b"),
+            ("gbm", 0.97, "a"),
+            ("rf", 0.80, "a"),
+            ("rf", 0.93, "a"),
+        ]
     ):
         with loopml.start_run(experiment="churn", name=f"r{index}") as run:
             run.log_params({"model": model})
@@ -125,9 +131,8 @@ def test_artifacts_files_folders_and_text_are_stored_recorded_and_verified(
 def test_artifact_paths_that_escape_are_refused_and_nothing_is_written(
     client: Client, tmp_path: Path, bad: str
 ) -> None:
-    with client.start_run(experiment="e") as run:
-        with pytest.raises(UnsafePathError):
-            run.log_text("x", bad)
+    with client.start_run(experiment="e") as run, pytest.raises(UnsafePathError):
+        run.log_text("x", bad)
     assert client.list_artifacts(run.id) == []
 
 

@@ -16,7 +16,9 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Folder of the demo project (created if missing).")
     ] = Path("loopml-demo"),
-    rows: Annotated[int, typer.Option(help="Customers in the generated training data.", min=500)] = 6000,
+    rows: Annotated[
+        int, typer.Option(help="Customers in the generated training data.", min=500)
+    ] = 6000,
 ) -> None:
     """Run the demo: train and track candidates on generated churn data, then compare them."""
     from loopml.demo import run_demo

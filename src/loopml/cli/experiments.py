@@ -41,10 +41,7 @@ def list_experiments(as_json: JsonOption = False) -> None:
         table(
             f"Experiments of project {c.project.name}",
             ["name", "created", "description", "id"],
-            [
-                (e.name, format_time(e.created_at), e.description, e.id)
-                for e in experiments
-            ],
+            [(e.name, format_time(e.created_at), e.description, e.id) for e in experiments],
         )
     )
 

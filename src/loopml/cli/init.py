@@ -66,7 +66,9 @@ def _default_name(folder: Path) -> str:
 
 
 def init(
-    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Project name (default: the folder's name).")
+    ] = None,
     description: Annotated[str, typer.Option(help="What the project is for.")] = "",
     intended_use: Annotated[str, typer.Option(help="The intended use of its models.")] = "",
     owner: Annotated[list[str] | None, typer.Option(help="An owner (repeat for several).")] = None,
@@ -82,8 +84,12 @@ def init(
             f"--name {project!r}: use letters, digits and _ . - (starting with a letter or digit)",
             field="name",
         ) from None
-    path = init_project(directory, project, description, intended_use, tuple(owner or ()), tuple(stakeholder or ()))
+    path = init_project(
+        directory, project, description, intended_use, tuple(owner or ()), tuple(stakeholder or ())
+    )
     console.print(f"Initialised loopml project [bold]{project}[/bold]")
     console.print(f"  project file  {path}")
     console.print(f"  stores        {directory.resolve() / HOME_DIR_NAME}")
-    console.print("Next: log a run with `loopml.start_run(...)`, list runs with `loopml runs list`.")
+    console.print(
+        "Next: log a run with `loopml.start_run(...)`, list runs with `loopml runs list`."
+    )

@@ -35,15 +35,22 @@ def list_runs(
         list[str] | None, typer.Option("--experiment", "-e", help="Experiment (repeatable).")
     ] = None,
     filter: Annotated[
-        str | None, typer.Option("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+        str | None,
+        typer.Option("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\""),
     ] = None,
     order_by: Annotated[
-        list[str] | None, typer.Option("--order-by", "-o", help="e.g. 'metrics.acc desc' (repeatable).")
+        list[str] | None,
+        typer.Option("--order-by", "-o", help="e.g. 'metrics.acc desc' (repeatable)."),
     ] = None,
-    max_results: Annotated[int, typer.Option("--max-results", "-n", help="At most this many runs.")] = 50,
+    max_results: Annotated[
+        int, typer.Option("--max-results", "-n", help="At most this many runs.")
+    ] = 50,
     columns: Annotated[
         str | None,
-        typer.Option(help="Comma-separated extra columns, e.g. params.model,metrics.acc (default: all metrics)."),
+        typer.Option(
+            help="Comma-separated extra columns, e.g. params.model,metrics.acc "
+            "(default: the first metrics)."
+        ),
     ] = None,
     include_deleted: Annotated[bool, typer.Option(help="Include deleted runs.")] = False,
     as_json: JsonOption = False,
@@ -122,7 +129,9 @@ def show_run(
     artifacts = c.list_artifacts(run.id)
     if as_json:
         data = run_to_dict(run)
-        data["artifacts"] = [{"path": a.path, "size": a.size, "digest": a.digest} for a in artifacts]
+        data["artifacts"] = [
+            {"path": a.path, "size": a.size, "digest": a.digest} for a in artifacts
+        ]
         print_json(data)
         return
     experiment = c.tracking.metadata.get_experiment(run.experiment_id)
@@ -164,9 +173,7 @@ def show_run(
     if run.tags:
         console.print(table("Tags", ["name", "value"], sorted(run.tags.items())))
     if artifacts:
-        console.print(
-            table("Artifacts", ["path", "bytes"], [(a.path, a.size) for a in artifacts])
-        )
+        console.print(table("Artifacts", ["path", "bytes"], [(a.path, a.size) for a in artifacts]))
 
 
 @app.command("compare")
@@ -193,14 +200,22 @@ def compare_runs(
         if len(set(values)) == 1 and not all_rows:
             continue
         style = "yellow" if len(set(values)) > 1 else ""
-        result.add_row(f"params.{key}", *(f"[{style}]{v}[/]" if style and v is not None else format_value(v) for v in values))
+        result.add_row(
+            f"params.{key}",
+            *(f"[{style}]{v}[/]" if style and v is not None else format_value(v) for v in values),
+        )
     for key in sorted({k for r in runs for k in r.metrics}):
-        values = [r.metrics[key].value if key in r.metrics else None for r in runs]
-        finite = [v for v in values if v is not None and math.isfinite(v)]
+        numbers = [r.metrics[key].value if key in r.metrics else None for r in runs]
+        finite = [v for v in numbers if v is not None and math.isfinite(v)]
         best = max(finite) if finite else None
         result.add_row(
             f"metrics.{key}",
-            *(f"[bold]{format_value(v)}[/bold]" if v is not None and v == best and len(finite) > 1 else format_value(v) for v in values),
+            *(
+                f"[bold]{format_value(v)}[/bold]"
+                if v is not None and v == best and len(finite) > 1
+                else format_value(v)
+                for v in numbers
+            ),
         )
     console.print(result)
     console.print("[dim]yellow: params that differ; bold: highest value of each metric[/dim]")

@@ -36,7 +36,7 @@ def frozen_mapping(items: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     return MappingProxyType(dict(items)) if items else _EMPTY
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     """Lifecycle of a run: it starts ``running`` and ends in one of the other three."""
 
     RUNNING = "running"

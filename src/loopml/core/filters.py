@@ -24,7 +24,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import lark
 
@@ -206,24 +206,24 @@ class _ToTree(lark.Transformer[lark.Token, Expr]):
         value: float | int = float(raw) if any(c in raw for c in ".eE") else int(raw)
         return value, items[0].start_pos or 0
 
-    def binary(self, items: list[object]) -> Compare:
-        (field, _), op_token, (value, position) = items  # type: ignore[misc]
+    def binary(self, items: list[Any]) -> Compare:
+        (field, _), op_token, (value, position) = items
         op = {"==": "=", "<>": "!="}.get(str(op_token), str(op_token).lower())
         return self._check(Compare(field, op, value), position)
 
-    def in_list(self, items: list[object]) -> Compare:
-        (field, _), *values = items  # type: ignore[misc]
+    def in_list(self, items: list[Any]) -> Compare:
+        (field, _), *values = items
         return self._check(Compare(field, "in", tuple(v for v, _ in values)), values[0][1])
 
-    def not_in_list(self, items: list[object]) -> Compare:
-        (field, _), *values = items  # type: ignore[misc]
+    def not_in_list(self, items: list[Any]) -> Compare:
+        (field, _), *values = items
         return self._check(Compare(field, "not_in", tuple(v for v, _ in values)), values[0][1])
 
-    def is_null(self, items: list[object]) -> Compare:
-        return Compare(items[0][0], "is", None)  # type: ignore[index]
+    def is_null(self, items: list[Any]) -> Compare:
+        return Compare(items[0][0], "is", None)
 
-    def is_not_null(self, items: list[object]) -> Compare:
-        return Compare(items[0][0], "is_not", None)  # type: ignore[index]
+    def is_not_null(self, items: list[Any]) -> Compare:
+        return Compare(items[0][0], "is_not", None)
 
     def and_expr(self, items: list[Expr]) -> And:
         return And(tuple(items))
@@ -300,7 +300,8 @@ def parse_filter(text: str | None) -> Expr | None:
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
-        raise _error(text, exc.pos_in_stream or 0, f"unexpected character {text[exc.pos_in_stream]!r}") from None
+        position = exc.pos_in_stream or 0
+        raise _error(text, position, f"unexpected character {text[position]!r}") from None
     except lark.exceptions.UnexpectedToken as exc:
         token = exc.token
         if token.type == "$END":
@@ -309,12 +310,12 @@ def parse_filter(text: str | None) -> Expr | None:
     except lark.exceptions.UnexpectedEOF:
         raise _error(text, len(text), "the filter ends too early") from None
     try:
-        result = _ToTree(text).transform(tree)
+        result: Expr = _ToTree(text).transform(tree)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, FilterSyntaxError):
             raise exc.orig_exc from None
         raise
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> tuple[OrderBy, ...]:
@@ -332,9 +333,7 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> tuple[O
             target, descending = words[0], words[1].lower() == "desc"
         probe = parse_filter(f"{target} is null")
         if not isinstance(probe, Compare):
-            raise FilterSyntaxError(
-                f"order_by: {clause!r} is not a field", position=0, text=clause
-            )
+            raise FilterSyntaxError(f"order_by: {clause!r} is not a field", position=0, text=clause)
         result.append(OrderBy(probe.field, descending))
     return tuple(result)
 

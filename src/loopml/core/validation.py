@@ -63,9 +63,7 @@ def check_key(key: object, *, kind: str) -> str:
 def check_name(name: object, *, field: str) -> str:
     """Check a display name (experiment, run): 1-256 printable characters."""
     if not isinstance(name, str):
-        raise ValidationError(
-            f"{field} must be a string, got {type(name).__name__}", field=field
-        )
+        raise ValidationError(f"{field} must be a string, got {type(name).__name__}", field=field)
     stripped = name.strip()
     if not stripped or len(stripped) > MAX_NAME_LENGTH or not stripped.isprintable():
         raise ValidationError(

@@ -54,7 +54,9 @@ def generate_churn(n_rows: int, seed: int = 0, drift: float = 0.0) -> pd.DataFra
     charges = np.clip(rng.normal(65 + 20 * drift, 20, n_rows), 18, 140).round(2)
     calls = rng.poisson(1.2 + 1.5 * drift, n_rows)
     p_monthly = 0.45 + 0.3 * drift
-    contract = rng.choice(_CONTRACTS, n_rows, p=[p_monthly, (1 - p_monthly) * 0.55, (1 - p_monthly) * 0.45])
+    contract = rng.choice(
+        _CONTRACTS, n_rows, p=[p_monthly, (1 - p_monthly) * 0.55, (1 - p_monthly) * 0.45]
+    )
     region = rng.choice(_REGIONS, n_rows, p=[0.3, 0.25, 0.25, 0.2])
     payment = rng.choice(_PAYMENTS, n_rows, p=[0.5, 0.3, 0.2])
     internet = rng.random(n_rows) < 0.7

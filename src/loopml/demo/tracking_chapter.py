@@ -38,7 +38,9 @@ CANDIDATES: dict[str, tuple[Any, dict[str, Any]]] = {
         {"model": "rf", "n_estimators": 300, "max_depth": None},
     ),
     "gbm-150": (
-        lambda: GradientBoostingClassifier(n_estimators=150, learning_rate=0.05, max_depth=3, random_state=0),
+        lambda: GradientBoostingClassifier(
+            n_estimators=150, learning_rate=0.05, max_depth=3, random_state=0
+        ),
         {"model": "gbm", "n_estimators": 150, "learning_rate": 0.05, "max_depth": 3},
     ),
 }
@@ -54,7 +56,10 @@ class TrackingResult:
 
 def _pipeline(model: Any) -> Pipeline:
     prep = ColumnTransformer(
-        [("num", StandardScaler(), NUMERIC), ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]
+        [
+            ("num", StandardScaler(), NUMERIC),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
     )
     return Pipeline([("prep", prep), ("model", model)])
 
@@ -80,7 +85,9 @@ def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -
         task = progress.add_task("training candidates", total=len(CANDIDATES))
         for name, (factory, params) in CANDIDATES.items():
             progress.update(task, description=f"training {name}")
-            with client.start_run(experiment=EXPERIMENT, name=name, tags={"stage": "candidate"}) as run:
+            with client.start_run(
+                experiment=EXPERIMENT, name=name, tags={"stage": "candidate"}
+            ) as run:
                 run.log_params({**params, "n_train_rows": len(train), "split_seed": 0})
                 pipeline = _pipeline(factory()).fit(x_train, y_train)
                 model = pipeline.named_steps["model"]
@@ -90,15 +97,25 @@ def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -
                         run.log_metric("test_log_loss", log_loss(y_test, proba[:, 1]), step=step)
                 scores = _scores(y_test, pipeline.predict_proba(x_test)[:, 1])
                 run.log_metrics(scores)
-                run.log_metrics({f"train_{k}": v for k, v in _scores(y_train, pipeline.predict_proba(x_train)[:, 1]).items()})
-                run.log_dict({"features": list(FEATURES), "target": TARGET, "params": params}, "config.json")
+                run.log_metrics(
+                    {
+                        f"train_{k}": v
+                        for k, v in _scores(y_train, pipeline.predict_proba(x_train)[:, 1]).items()
+                    }
+                )
+                run.log_dict(
+                    {"features": list(FEATURES), "target": TARGET, "params": params}, "config.json"
+                )
                 run.log_text(
                     f"# {name}\n\nTrained on {len(train)} rows, scored on {len(test)}.\n"
                     f"ROC AUC {scores['roc_auc']:.3f}, F1 {scores['f1']:.3f}.\n",
                     "summary.md",
                 )
                 run_ids[name] = run.id
-            console.print(f"  [green]✓[/green] {name:<12} roc_auc={scores['roc_auc']:.3f}  f1={scores['f1']:.3f}")
+            console.print(
+                f"  [green]✓[/green] {name:<12} "
+                f"roc_auc={scores['roc_auc']:.3f}  f1={scores['f1']:.3f}"
+            )
             progress.advance(task)
     table = client.search_runs(
         experiment=EXPERIMENT,

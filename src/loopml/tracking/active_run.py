@@ -223,7 +223,8 @@ class ActiveRun:
             try:
                 self._flush_locked()
             except FlushError as exc:
-                self._finish(lambda: self._service.fail_run(self.id, exc))
+                failure = exc
+                self._finish(lambda: self._service.fail_run(self.id, failure))
                 raise
             return self._finish(lambda: self._service.end_run(self.id, status))
 

@@ -23,9 +23,7 @@ def seed_everything(value: int) -> dict[str, Any]:
     7
     """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
-        raise ValidationError(
-            f"seed must be an integer in [0, 2**32), got {value!r}", field="seed"
-        )
+        raise ValidationError(f"seed must be an integer in [0, 2**32), got {value!r}", field="seed")
     seeded = ["random"]
     random.seed(value)
     try:

@@ -67,7 +67,9 @@ class TrackingService:
         self, name: str, description: str = "", tags: Mapping[str, str] | None = None
     ) -> Experiment:
         name = check_name(name, field="experiment")
-        clean_tags = {check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()}
+        clean_tags = {
+            check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()
+        }
         return self.metadata.create_experiment(self.project.id, name, description, clean_tags)
 
     def get_experiment(self, name_or_id: str) -> Experiment:
@@ -90,7 +92,9 @@ class TrackingService:
             ) from None
 
     def ensure_experiment(self, name: str) -> Experiment:
-        return self.metadata.ensure_experiment(self.project.id, check_name(name, field="experiment"))
+        return self.metadata.ensure_experiment(
+            self.project.id, check_name(name, field="experiment")
+        )
 
     def list_experiments(self, include_deleted: bool = False) -> list[Experiment]:
         return self.metadata.list_experiments(self.project.id, include_deleted=include_deleted)
@@ -119,7 +123,9 @@ class TrackingService:
                     field="parent_run_id",
                 )
         environment = capture_environment(current_seeds()) if capture_env else {}
-        clean_tags = {check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()}
+        clean_tags = {
+            check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()
+        }
         return self.metadata.create_run(
             RunCreate(
                 experiment_id=exp.id,
@@ -132,9 +138,7 @@ class TrackingService:
             )
         )
 
-    def end_run(
-        self, run_id: str, status: RunStatus = RunStatus.FINISHED, error: str = ""
-    ) -> Run:
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED, error: str = "") -> Run:
         """Mark a run finished, failed or killed (an ended run stays ended)."""
         if not status.is_terminal:
             raise ValidationError("end_run needs a final status", field="status")
@@ -165,11 +169,17 @@ class TrackingService:
             )
         ids = [e.id for e in self.list_experiments(include_deleted=True)]
         expr = Compare(Field("attributes", "id"), "like", ref + "%")
-        matches = self.metadata.search_runs(ids, expr, max_results=2, include_deleted=True).runs if ids else ()
+        matches = (
+            self.metadata.search_runs(ids, expr, max_results=2, include_deleted=True).runs
+            if ids
+            else ()
+        )
         if not matches:
             raise NotFoundError(f"no run id starts with {ref!r}", field="run_id")
         if len(matches) > 1:
-            raise ValidationError(f"run id prefix {ref!r} is ambiguous; give more characters", field="run_id")
+            raise ValidationError(
+                f"run id prefix {ref!r} is ambiguous; give more characters", field="run_id"
+            )
         return matches[0].id
 
     def get_run(self, run_id: str) -> Run:
@@ -210,7 +220,9 @@ class TrackingService:
         clean_params = {
             check_key(k, kind="param"): check_param_value(k, v) for k, v in (params or {}).items()
         }
-        clean_tags = {check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()}
+        clean_tags = {
+            check_key(k, kind="tag"): check_tag_value(k, v) for k, v in (tags or {}).items()
+        }
         self.metadata.log_batch(run_id, metrics, clean_params, clean_tags, idempotency_key)
 
     @staticmethod
@@ -236,7 +248,9 @@ class TrackingService:
 
     # -- artifacts ---------------------------------------------------------------------
 
-    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str = "") -> list[ArtifactInfo]:
+    def log_artifact(
+        self, run_id: str, local_path: Path, artifact_path: str = ""
+    ) -> list[ArtifactInfo]:
         """Store a local file or folder under the run's artifacts, and record it."""
         self._writable(run_id)
         local_path = Path(local_path)
@@ -257,7 +271,9 @@ class TrackingService:
         """Store ``data`` as the run artifact ``artifact_file`` and record it."""
         self._writable(run_id)
         root = artifact_root(run_id)
-        info = self.artifacts.put_bytes(data, join_relpath(root, check_relpath(artifact_file, field="artifact_file")))
+        info = self.artifacts.put_bytes(
+            data, join_relpath(root, check_relpath(artifact_file, field="artifact_file"))
+        )
         return self._record(run_id, root, [info])[0]
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
@@ -299,7 +315,9 @@ class TrackingService:
     def _writable(self, run_id: str) -> Run:
         run = self.get_run(run_id)
         if run.deleted:
-            raise ConflictError(f"run {run_id} is deleted; restore it first with `loopml runs restore`")
+            raise ConflictError(
+                f"run {run_id} is deleted; restore it first with `loopml runs restore`"
+            )
         return run
 
     # -- search ------------------------------------------------------------------------
@@ -313,13 +331,18 @@ class TrackingService:
         include_deleted: bool = False,
     ) -> list[Run]:
         """Runs of the named experiments (all of the project's when None), filtered and ordered."""
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 0 < max_results <= MAX_SEARCH_RESULTS:
+        if (
+            isinstance(max_results, bool)
+            or not isinstance(max_results, int)
+            or not 0 < max_results <= MAX_SEARCH_RESULTS
+        ):
             raise ValidationError(
-                f"max_results must be an integer from 1 to {MAX_SEARCH_RESULTS}, got {max_results!r}",
+                f"max_results must be an integer from 1 to {MAX_SEARCH_RESULTS}, "
+                f"got {max_results!r}",
                 field="max_results",
             )
         expr = parse_filter(filter)
-        ordering = parse_order_by(order_by)
+        ordering = parse_order_by(order_by if isinstance(order_by, str | None) else list(order_by))
         if experiments is None:
             ids = [e.id for e in self.list_experiments()]
         else:
@@ -331,7 +354,12 @@ class TrackingService:
         token: str | None = None
         while len(runs) < max_results:
             page = self.metadata.search_runs(
-                ids, expr, ordering, min(_PAGE_SIZE, max_results - len(runs)), token, include_deleted
+                ids,
+                expr,
+                ordering,
+                min(_PAGE_SIZE, max_results - len(runs)),
+                token,
+                include_deleted,
             )
             runs.extend(page.runs)
             token = page.next_page_token
