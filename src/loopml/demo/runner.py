@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -32,21 +34,39 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     with Client(settings) as client:
         console.print(Rule("1 · Experiment tracking"))
         tracking = run_tracking_chapter(client, console, n_rows=n_rows)
-        columns = ["name", "params.model", "metrics.roc_auc", "metrics.f1", "metrics.accuracy", "duration_s"]
+        columns = [
+            "name",
+            "params.model",
+            "metrics.roc_auc",
+            "metrics.f1",
+            "metrics.accuracy",
+            "duration_s",
+        ]
         from loopml.cli.render import table
 
         console.print(
             table(
                 f"Candidates of experiment {tracking.experiment!r}, best first",
                 ["run", "model", "roc_auc", "f1", "accuracy", "seconds"],
-                tracking.table[columns].itertuples(index=False),
+                tracking.table[columns].round(3).itertuples(index=False),
             )
         )
         best = tracking.table.iloc[0]
         console.print(f"Best candidate: [bold]{best['name']}[/bold] (run {best['run_id']})")
+    loopml = _loopml_command()
+    ids = " ".join(r[:8] for r in tracking.run_ids.values())
     console.print(Rule("Explore"))
-    console.print(f"  cd {folder} && loopml runs list")
-    console.print(f"  cd {folder} && loopml runs compare {' '.join(r[:8] for r in tracking.run_ids.values())}")
+    console.print(f"  cd {folder} && {loopml} runs list")
+    console.print(f"  cd {folder} && {loopml} runs compare {ids}")
     console.print("See the runs, their charts and a comparison in the browser:")
-    console.print(f"  cd {folder} && loopml ui")
+    console.print(f"  cd {folder} && {loopml} ui")
     return {"best_run_id": tracking.best_run_id, "run_ids": tracking.run_ids}
+
+
+def _loopml_command() -> str:
+    """``loopml`` when that is on PATH, else the full path of this environment's script."""
+    script = Path(sys.executable).parent / "loopml"
+    found = shutil.which("loopml")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "loopml"
+    return str(script) if script.exists() else "loopml"
