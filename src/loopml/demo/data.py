@@ -11,7 +11,7 @@ and more month-to-month contracts, and a stronger effect of support calls on chu
 >>> frame = generate_churn(1000, seed=1)
 >>> sorted(frame.columns)[:3]
 ['churned', 'contract', 'customer_id']
->>> 0.15 < frame["churned"].mean() < 0.45
+>>> bool(0.15 < frame["churned"].mean() < 0.45)
 True
 """
 

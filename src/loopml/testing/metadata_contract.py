@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loopml.artifacts.hashing import hash_bytes
 from loopml.core.entities import (
     ArtifactInfo,
     Experiment,
@@ -372,7 +373,7 @@ class MetadataStoreContract:
             lambda: store.log_batch(run.id, params={"p": "1"}),
             lambda: store.update_run(run.id, RunUpdate(status=RunStatus.FINISHED)),
             lambda: store.delete_tag(run.id, "t"),
-            lambda: store.record_artifact(run.id, ArtifactInfo("a.txt", 1, "d")),
+            lambda: store.record_artifact(run.id, ArtifactInfo("a.txt", 1, hash_bytes(b"d"))),
         ]
         for call in calls:
             with pytest.raises(ConflictError):
@@ -860,10 +861,9 @@ class MetadataStoreContract:
     def test_artifacts_are_listed_by_path_under_a_prefix(
         self, store: BaseMetadataStore, run: Run
     ) -> None:
-        for path in ("model/model.skops", "data/b.csv", "data/a.csv", "data_x.txt", "d%ta/c"):
-            store.record_artifact(run.id, ArtifactInfo(path, len(path), f"blake3:{path}"))
+        for path in ("model/model.skops", "data/b.csv", "data/a.csv", "data_x.txt"):
+            store.record_artifact(run.id, ArtifactInfo(path, len(path), hash_bytes(path.encode())))
         assert [a.path for a in store.list_artifacts(run.id)] == [
-            "d%ta/c",
             "data/a.csv",
             "data/b.csv",
             "data_x.txt",
@@ -873,12 +873,32 @@ class MetadataStoreContract:
             "data/a.csv",
             "data/b.csv",
         ]
-        assert [a.path for a in store.list_artifacts(run.id, "d%")] == ["d%ta/c"]
+        # "_" is a LIKE wildcard: the prefix must match it literally.
+        assert [a.path for a in store.list_artifacts(run.id, "data_")] == ["data_x.txt"]
         assert store.list_artifacts(run.id, "nothing/") == []
 
     def test_recording_an_artifact_again_replaces_it(
         self, store: BaseMetadataStore, run: Run
     ) -> None:
-        store.record_artifact(run.id, ArtifactInfo("a.txt", 1, "d1"))
-        store.record_artifact(run.id, ArtifactInfo("a.txt", 2, "d2"))
-        assert store.list_artifacts(run.id) == [ArtifactInfo("a.txt", 2, "d2")]
+        first, second = hash_bytes(b"1"), hash_bytes(b"22")
+        store.record_artifact(run.id, ArtifactInfo("a.txt", 1, first))
+        store.record_artifact(run.id, ArtifactInfo("a.txt", 2, second))
+        assert store.list_artifacts(run.id) == [ArtifactInfo("a.txt", 2, second)]
+
+    @pytest.mark.parametrize(
+        ("path", "digest", "field"),
+        [
+            ("../escape.txt", "ok", "path"),
+            ("/abs.txt", "ok", "path"),
+            ("a.txt", "md5:abc", "digest"),
+        ],
+    )
+    def test_an_unsafe_artifact_record_is_refused(
+        self, store: BaseMetadataStore, run: Run, path: str, digest: str, field: str
+    ) -> None:
+        real = hash_bytes(b"x") if digest == "ok" else digest
+        with pytest.raises(ValidationError) as caught:
+            store.record_artifact(run.id, ArtifactInfo(path, 1, real))
+        assert caught.value.field is not None
+        assert caught.value.field.rsplit(".", 1)[-1] == field
+        assert store.list_artifacts(run.id) == []

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from loopml.artifacts.hashing import check_digest
+from loopml.artifacts.paths import check_relpath
 from loopml.core.entities import ArtifactInfo
 from loopml.core.errors import ValidationError
 from loopml.metadata.sql.engine import Database
@@ -19,9 +21,13 @@ artifacts = table_of(ArtifactRow)
 
 def record_artifact(db: Database, run_id: str, artifact: ArtifactInfo) -> None:
     """Record (or replace) one artifact file of a run."""
-    if not artifact.path or artifact.size < 0:
+    # The same allow-lists as the artifact store, so every backend records only what
+    # could have been stored.
+    check_relpath(artifact.path, field="artifact.path")
+    check_digest(artifact.digest, field="artifact.digest")
+    if isinstance(artifact.size, bool) or not isinstance(artifact.size, int) or artifact.size < 0:
         raise ValidationError(
-            f"artifact {artifact.path!r}: needs a path and a size >= 0", field="artifact"
+            f"artifact {artifact.path!r}: size must be an integer >= 0", field="artifact.size"
         )
     insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(artifacts)
     statement = insert.values(

@@ -28,7 +28,9 @@ def list_artifacts(
     prefix: str = Query(""),
 ) -> ArtifactList:
     require_run(request, run_id, Role.VIEWER)
-    artifacts = context.metadata.list_artifacts(run_id, check_prefix(prefix))
+    # A folder prefix may end in "/" ("data/" lists data/a.csv but not data_x.txt).
+    check_prefix(prefix.removesuffix("/"))
+    artifacts = context.metadata.list_artifacts(run_id, prefix)
     return ArtifactList(artifacts=[ArtifactRead.model_validate(a) for a in artifacts])
 
 
