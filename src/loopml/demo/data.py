@@ -2,7 +2,7 @@
 
 No dataset is downloaded: the demo makes its own. Each row is one customer of a
 subscription business; ``churned`` is drawn from a logistic model of the features, so a
-good classifier reaches a ROC AUC of about 0.85 and the truth is known exactly.
+good classifier reaches a ROC AUC of about 0.8 and the truth is known exactly.
 
 ``drift`` (0 to 1) shifts the population the way later traffic shifts in the demo's
 monitoring chapter: newer customers (shorter tenure), higher charges, more support calls
