@@ -56,10 +56,11 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     loopml = _loopml_command()
     ids = " ".join(r[:8] for r in tracking.run_ids.values())
     console.print(Rule("Explore"))
-    console.print(f"  cd {folder} && {loopml} runs list")
-    console.print(f"  cd {folder} && {loopml} runs compare {ids}")
+    # soft_wrap: a command must stay on one line to be copied.
+    console.print(f"  cd {folder} && {loopml} runs list", soft_wrap=True)
+    console.print(f"  cd {folder} && {loopml} runs compare {ids}", soft_wrap=True)
     console.print("See the runs, their charts and a comparison in the browser:")
-    console.print(f"  cd {folder} && {loopml} ui")
+    console.print(f"  cd {folder} && {loopml} ui", soft_wrap=True)
     return {"best_run_id": tracking.best_run_id, "run_ids": tracking.run_ids}
 
 

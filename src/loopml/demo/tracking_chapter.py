@@ -19,6 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from loopml.client.client import Client
 from loopml.demo.data import FEATURES, TARGET, generate_churn
+from loopml.tracking.active_run import ActiveRun
 
 __all__ = ["CANDIDATES", "TrackingResult", "run_tracking_chapter"]
 
@@ -74,6 +75,26 @@ def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     }
 
 
+def _log_curves(
+    run: ActiveRun, pipeline: Pipeline, x_test: pd.DataFrame, y_test: np.ndarray
+) -> None:
+    """Test scores as the ensemble grows: the step is the number of trees (or stages)."""
+    model = pipeline.named_steps["model"]
+    prepared = pipeline.named_steps["prep"].transform(x_test)
+    if isinstance(model, GradientBoostingClassifier):
+        for stage, proba in enumerate(model.staged_predict_proba(prepared), start=1):
+            run.log_metric("test_log_loss", log_loss(y_test, proba[:, 1]), step=stage)
+            run.log_metric("test_roc_auc", roc_auc_score(y_test, proba[:, 1]), step=stage)
+    elif isinstance(model, RandomForestClassifier):
+        total = np.zeros(len(y_test))
+        for n_trees, tree in enumerate(model.estimators_, start=1):
+            total += tree.predict_proba(prepared)[:, 1]
+            if n_trees % 5 == 0 or n_trees == len(model.estimators_):
+                proba = np.clip(total / n_trees, 1e-6, 1 - 1e-6)
+                run.log_metric("test_log_loss", log_loss(y_test, proba), step=n_trees)
+                run.log_metric("test_roc_auc", roc_auc_score(y_test, proba), step=n_trees)
+
+
 def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -> TrackingResult:
     """Train every candidate on the same split and track params, curves, scores, artifacts."""
     frame = generate_churn(n_rows, seed=7)
@@ -90,11 +111,7 @@ def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -
             ) as run:
                 run.log_params({**params, "n_train_rows": len(train), "split_seed": 0})
                 pipeline = _pipeline(factory()).fit(x_train, y_train)
-                model = pipeline.named_steps["model"]
-                if hasattr(model, "staged_predict_proba"):
-                    prepared = pipeline.named_steps["prep"].transform(x_test)
-                    for step, proba in enumerate(model.staged_predict_proba(prepared)):
-                        run.log_metric("test_log_loss", log_loss(y_test, proba[:, 1]), step=step)
+                _log_curves(run, pipeline, x_test, y_test)
                 scores = _scores(y_test, pipeline.predict_proba(x_test)[:, 1])
                 run.log_metrics(scores)
                 run.log_metrics(
