@@ -177,7 +177,7 @@ def test_compare_three_runs(logged_in: Watched, ui_server: UiServer) -> None:
     _expect()(page.locator("#compare-count")).to_have_text("3 runs selected.")
     page.click("#compare-button")
     page.wait_for_url(re.compile(r".*/p/demo/compare\?runs=.*"))
-    chart = page.locator("figure.chart[data-state=drawn]").first
+    chart = page.locator("figure.chart[data-kind=lines][data-state=drawn]").first
     _expect()(chart.locator("canvas")).to_have_count(1)
     assert int(chart.get_attribute("data-points") or 0) > 0
     _expect()(chart.locator(".u-legend .u-series")).to_have_count(4)  # x plus three runs

@@ -1,7 +1,8 @@
-"""Compare 2-10 runs: overlaid metric charts, a param diff and parallel coordinates.
+"""Compare 2-10 runs: metric charts, a param diff and parallel coordinates.
 
 ``/p/{project}/compare?runs=a,b,c`` (or ``?runs=a&runs=b``, as the run table's checkboxes
-send it). The overlaid charts are drawn by ``static/js/charts.js`` and the parallel
+send it). The metric charts are drawn by ``static/js/charts.js`` (overlaid lines for a
+metric with a history, bars for one logged at most once per run) and the parallel
 coordinates by ``static/js/parcoords.js``, both from JSON data blocks in the page.
 """
 
@@ -121,6 +122,8 @@ def compare_page(
             "chart_data": {
                 "runs": [{"id": run.id, "name": run.name} for run in chosen],
                 "metrics": metric_keys,
+                # Per metric, which runs logged it: the page fetches only those series.
+                "logged": [[key in run.metrics for run in chosen] for key in metric_keys],
                 "max_points": CHART_POINTS,
             },
             "parallel_data": {
