@@ -37,6 +37,7 @@ services-stop:
 
 bench: $(STAMP)
 	$(PY) bench/run_tracking.py
+	$(PY) bench/run_server.py
 
 clean:
 	bash scripts/services.sh stop || true
