@@ -332,7 +332,7 @@ class MetadataStoreContract:
             lambda: store.get_metric_history(UNKNOWN_ID, "m"),
             lambda: store.get_metric_series(UNKNOWN_ID, "m"),
             lambda: store.log_batch(UNKNOWN_ID, series=[MetricSeries("m", [0], [0], [1.0])]),
-            lambda: store.record_artifact(UNKNOWN_ID, ArtifactInfo("a.txt", 1, "d")),
+            lambda: store.record_artifact(UNKNOWN_ID, ArtifactInfo("a.txt", 1, hash_bytes(b"d"))),
             lambda: store.list_artifacts(UNKNOWN_ID),
         ]
         for call in calls:
