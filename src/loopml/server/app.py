@@ -164,6 +164,10 @@ def app_from_env() -> FastAPI:
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
         raise RuntimeError(f"{CONFIG_ENV} is not set; start the server with `loopml server`")
+    # A worker is a fresh process: the parent's logging setup does not reach it.
+    from loopml.server.serve import LOG_LEVEL_ENV, configure_logging
+
+    configure_logging(os.environ.get(LOG_LEVEL_ENV, "info"))
     fields = orjson.loads(raw)
     for key in ("allowed_hosts", "trusted_proxies"):
         fields[key] = tuple(fields.get(key, ()))

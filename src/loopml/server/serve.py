@@ -19,7 +19,9 @@ import structlog
 
 from loopml.server.config import ServerConfig
 
-__all__ = ["configure_logging", "prepare_stores", "serve"]
+__all__ = ["LOG_LEVEL_ENV", "configure_logging", "prepare_stores", "serve"]
+
+LOG_LEVEL_ENV = "LOOPML_SERVER_LOG_LEVEL"
 
 
 def configure_logging(level: str = "info") -> None:
@@ -96,6 +98,7 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
         return
     prepare_stores(config)  # once, before the workers start on a ready store
     os.environ[CONFIG_ENV] = orjson.dumps(dataclasses.asdict(config)).decode()
+    os.environ[LOG_LEVEL_ENV] = log_level
     uvicorn.run(
         f"{app_from_env.__module__}:{app_from_env.__name__}",
         factory=True,
