@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,20 +11,7 @@ from loopml.auth import AuthService
 from loopml.core.auth import ApiToken, Role
 from loopml.core.errors import AuthenticationError
 from loopml.metadata.sql import SqlMetadataStore
-
-
-def loopml_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "loopml", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from loopml.testing.cli import run_loopml as loopml_cli
 
 
 @pytest.fixture
@@ -185,16 +169,6 @@ def test_unknown_user_or_token_is_exit_2(project: Path) -> None:
 def test_with_a_server_url_but_no_store_url_it_refuses_to_use_a_local_store(
     project: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
-    env["LOOPML_SERVER_URL"] = "http://127.0.0.1:9"
-    done = subprocess.run(
-        [sys.executable, "-m", "loopml", "tokens", "list"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    done = loopml_cli(project, "tokens", "list", env={"LOOPML_SERVER_URL": "http://127.0.0.1:9"})
     assert done.returncode == 2
     assert done.stderr.startswith("error: store_url: users and tokens are managed on the server")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,20 +10,7 @@ import pytest
 import loopml
 from loopml.client.client import Client
 from loopml.core.config import load_settings
-
-
-def loopml_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "loopml", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from loopml.testing.cli import run_loopml as loopml_cli
 
 
 @pytest.fixture
@@ -137,20 +121,8 @@ def test_an_invalid_project_file_names_the_line(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_store_is_one_clear_line(tmp_path: Path) -> None:
-    env_url = "postgresql://loopml:secret@127.0.0.1:9/nothing"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")},
-        "LOOPML_STORE_URL": env_url,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "loopml", "runs", "list"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    env = {"LOOPML_STORE_URL": "postgresql://loopml:secret@127.0.0.1:9/nothing"}
+    done = loopml_cli(tmp_path, "runs", "list", env=env)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "secret" not in done.stderr
