@@ -250,7 +250,7 @@ class RestMetadataStore(BaseMetadataStore):
         the order the SQL store would write them. The request carries ``idempotency_key``
         (a fresh one when None), so its retries are applied once.
         """
-        from loopml.metadata.sql.metric_columns import columns_by_key
+        from loopml.metadata.metric_columns import columns_by_key
 
         columns = columns_by_key(metrics, series)
         clean_params = {

@@ -2,7 +2,7 @@
 
 ``log_batch`` is the hot path of tracking (an SDK flushes thousands of points at a time):
 its points are checked and gathered per key as numpy columns
-(:mod:`~loopml.metadata.sql.metric_columns`) and written as one chunk row per key
+(:mod:`~loopml.metadata.metric_columns`) and written as one chunk row per key
 (:mod:`~loopml.metadata.sql.metric_chunks`), never one row per point. The latest point per
 key is kept in ``latest_metrics`` by an ``INSERT ... ON CONFLICT DO UPDATE`` in the same
 transaction.
@@ -24,9 +24,9 @@ from sqlalchemy.engine import Connection
 from loopml.core.entities import Metric, MetricSeries
 from loopml.core.errors import ConflictError, ValidationError
 from loopml.core.validation import check_key, check_param_value, check_tag_value
+from loopml.metadata.metric_columns import columns_by_key
 from loopml.metadata.sql import metric_chunks
 from loopml.metadata.sql.engine import Database
-from loopml.metadata.sql.metric_columns import columns_by_key
 from loopml.metadata.sql.schema import BatchKeyRow, LatestMetricRow, ParamRow, TagRow, table_of
 from loopml.metadata.sql.snapshots import require_run
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loopml.core.entities import MetricSeries
-from loopml.metadata.sql.metric_columns import FLOAT, INT, FloatArray, IntArray, KeyColumns
+from loopml.metadata.metric_columns import FLOAT, INT, FloatArray, IntArray, KeyColumns
 from loopml.metadata.sql.schema import MetricChunkRow, table_of
 from loopml.metadata.sql.snapshots import stored_value
 
