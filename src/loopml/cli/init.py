@@ -9,55 +9,13 @@ import pydantic
 import typer
 
 from loopml.cli.render import console
-from loopml.core.config import HOME_DIR_NAME
-from loopml.core.errors import AlreadyExistsError, ValidationError
+from loopml.core.config import HOME_DIR_NAME, init_project
+from loopml.core.errors import ValidationError
 from loopml.core.project_file import (
-    PROJECT_FILE_NAME,
-    ProjectFile,
     ProjectInfo,
-    dump_project_file,
-    load_project_file,
 )
 
-__all__ = ["init", "init_project"]
-
-
-def init_project(
-    folder: Path,
-    name: str,
-    description: str = "",
-    intended_use: str = "",
-    owners: tuple[str, ...] = (),
-    stakeholders: tuple[str, ...] = (),
-) -> Path:
-    """Create ``folder/.loopml`` and write ``folder/loopml.yaml``; returns the file's path.
-
-    An existing valid project file is kept (AlreadyExistsError if it names another project).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / HOME_DIR_NAME).mkdir(exist_ok=True)
-    (folder / HOME_DIR_NAME / ".gitignore").write_text("*\n", encoding="utf-8")
-    path = folder / PROJECT_FILE_NAME
-    if path.exists():
-        existing = load_project_file(path)
-        if existing.project.name != name:
-            raise AlreadyExistsError(
-                f"{path} already describes project {existing.project.name!r}; "
-                f"run `loopml init --name {existing.project.name}` or edit the file",
-                field="name",
-            )
-        return path
-    info = ProjectInfo(
-        name=name,
-        description=description,
-        intended_use=intended_use,
-        owners=owners,
-        stakeholders=stakeholders,
-    )
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(dump_project_file(ProjectFile(project=info)), encoding="utf-8")
-    tmp.replace(path)
-    return path
+__all__ = ["init"]
 
 
 def _default_name(folder: Path) -> str:

@@ -21,9 +21,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from loopml.core.project_file import PROJECT_FILE_NAME, ProjectFile, load_project_file
+from loopml.core.errors import AlreadyExistsError
+from loopml.core.project_file import (
+    PROJECT_FILE_NAME,
+    ProjectFile,
+    ProjectInfo,
+    dump_project_file,
+    load_project_file,
+)
 
-__all__ = ["HOME_DIR_NAME", "Settings", "find_home", "load_settings"]
+__all__ = ["HOME_DIR_NAME", "Settings", "find_home", "init_project", "load_settings"]
 
 HOME_DIR_NAME = ".loopml"
 DEFAULT_PROJECT = "default"
@@ -106,3 +113,41 @@ def load_settings(cwd: Path | None = None, environ: Mapping[str, str] | None = N
         server_url=env.get("LOOPML_SERVER_URL") or None,
         token=env.get("LOOPML_TOKEN") or None,
     )
+
+
+def init_project(
+    folder: Path,
+    name: str,
+    description: str = "",
+    intended_use: str = "",
+    owners: tuple[str, ...] = (),
+    stakeholders: tuple[str, ...] = (),
+) -> Path:
+    """Create ``folder/.loopml`` and write ``folder/loopml.yaml``; returns the file's path.
+
+    An existing valid project file is kept (AlreadyExistsError if it names another project).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / HOME_DIR_NAME).mkdir(exist_ok=True)
+    (folder / HOME_DIR_NAME / ".gitignore").write_text("*\n", encoding="utf-8")
+    path = folder / PROJECT_FILE_NAME
+    if path.exists():
+        existing = load_project_file(path)
+        if existing.project.name != name:
+            raise AlreadyExistsError(
+                f"{path} already describes project {existing.project.name!r}; "
+                f"run `loopml init --name {existing.project.name}` or edit the file",
+                field="name",
+            )
+        return path
+    info = ProjectInfo(
+        name=name,
+        description=description,
+        intended_use=intended_use,
+        owners=owners,
+        stakeholders=stakeholders,
+    )
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(dump_project_file(ProjectFile(project=info)), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from loopml.client.client import Client
-from loopml.core.config import load_settings
+from loopml.core.config import init_project, load_settings
 from loopml.demo.tracking_chapter import run_tracking_chapter
 
 __all__ = ["DEMO_PROJECT", "run_demo"]
@@ -20,8 +20,6 @@ DEMO_PROJECT = "churn-demo"
 
 def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, object]:
     """Create (or reuse) a demo project in ``folder`` and run every chapter."""
-    from loopml.cli.init import init_project  # the demo sets up a project as a user would
-
     init_project(
         folder,
         DEMO_PROJECT,
