@@ -1,0 +1,1 @@
+"""Dataset versions: sources, storage, profiles, validation, diff and lineage (services layer)."""
