@@ -21,6 +21,7 @@ import httpx
 import numpy as np
 
 from loopml.client import wire
+from loopml.client.rest_datasets import RestDatasetStore
 from loopml.client.session import RestSession, RetryPolicy, error_from_response
 from loopml.core.entities import (
     ArtifactInfo,
@@ -56,7 +57,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class RestMetadataStore(BaseMetadataStore):
+class RestMetadataStore(RestDatasetStore, BaseMetadataStore):
     """:class:`BaseMetadataStore` on a loopml server's REST API.
 
     One pooled keep-alive connection set serves every thread of the process (httpx's

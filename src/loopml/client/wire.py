@@ -36,6 +36,7 @@ __all__ = [
     "artifact_from_json",
     "artifact_to_json",
     "artifacts_from_json",
+    "parse_time",
     "decode_float",
     "dumps",
     "encode_float",
@@ -139,7 +140,7 @@ def series_from_json(body: Mapping[str, Any]) -> MetricSeries:
     )
 
 
-def _time(value: object) -> datetime:
+def parse_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise _bad_response(f"time {value!r} is not ISO 8601 text")
     moment = datetime.fromisoformat(value)
@@ -147,7 +148,7 @@ def _time(value: object) -> datetime:
 
 
 def _optional_time(value: object) -> datetime | None:
-    return None if value is None else _time(value)
+    return None if value is None else parse_time(value)
 
 
 def project_from_json(body: Mapping[str, Any]) -> Project:
@@ -155,7 +156,7 @@ def project_from_json(body: Mapping[str, Any]) -> Project:
         id=body["id"],
         name=body["name"],
         description=body.get("description") or "",
-        created_at=_time(body["created_at"]),
+        created_at=parse_time(body["created_at"]),
     )
 
 
@@ -165,7 +166,7 @@ def experiment_from_json(body: Mapping[str, Any]) -> Experiment:
         project_id=body["project_id"],
         name=body["name"],
         description=body.get("description") or "",
-        created_at=_time(body["created_at"]),
+        created_at=parse_time(body["created_at"]),
         tags=frozen_mapping(body.get("tags")),
         deleted=bool(body.get("deleted", False)),
     )
@@ -182,7 +183,7 @@ def run_from_json(body: Mapping[str, Any]) -> Run:
         experiment_id=body["experiment_id"],
         name=body["name"],
         status=RunStatus(body["status"]),
-        start_time=_time(body["start_time"]),
+        start_time=parse_time(body["start_time"]),
         end_time=_optional_time(body.get("end_time")),
         parent_run_id=body.get("parent_run_id"),
         user=body.get("user") or "",

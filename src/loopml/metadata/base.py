@@ -41,6 +41,7 @@ from loopml.core.entities import (
     RunStatus,
 )
 from loopml.core.filters import Expr, OrderBy
+from loopml.metadata.datasets_base import BaseDatasetStore
 
 __all__ = [
     "BaseExperimentStore",
@@ -238,7 +239,7 @@ class BaseRunStore(abc.ABC):
         """The run's recorded artifact files under ``prefix``, by path."""
 
 
-class BaseMetadataStore(BaseProjectStore, BaseExperimentStore, BaseRunStore):
+class BaseMetadataStore(BaseProjectStore, BaseExperimentStore, BaseRunStore, BaseDatasetStore):
     """Every aggregate's store in one object, as services receive it."""
 
     @abc.abstractmethod

@@ -86,6 +86,7 @@ def create_app(config: ServerConfig, *, context: ServerContext | None = None) ->
 def _include_routers(app: FastAPI) -> None:
     from loopml.server.routers import (
         artifacts,
+        datasets,
         experiments,
         files,
         health,
@@ -99,7 +100,7 @@ def _include_routers(app: FastAPI) -> None:
 
     api = APIRouter(prefix=API_PREFIX)
     # search before runs: POST /runs/search must not be read as a run id
-    for module in (projects, experiments, search, runs, metrics, artifacts, files):
+    for module in (projects, experiments, search, runs, metrics, artifacts, files, datasets):
         api.include_router(module.router)
     api.include_router(_docs_router(app))
     app.include_router(health.router)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from loopml.core.auth import Principal, Role
+from loopml.core.datasets import Dataset, DatasetVersion
 from loopml.core.entities import Experiment, Project
 from loopml.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from loopml.core.ids import ID_PATTERN, check_id
@@ -218,6 +219,32 @@ def require_run(request: Request, run_id: str, needed: Role) -> str:
     except NotFoundError:
         raise NotFoundError(f"run {run_id!r} not found", field="run_id") from None
     return project_id
+
+
+def require_dataset(request: Request, dataset_id: str, needed: Role) -> Dataset:
+    """The dataset with this id, if the caller has ``needed`` in its project."""
+    context = get_context(request)
+    check_id(dataset_id, field="dataset_id")
+    try:
+        dataset = context.metadata.get_dataset(dataset_id)
+        _authorize(context, _principal_of(request), dataset.project_id, needed)
+    except NotFoundError:
+        raise NotFoundError(f"dataset {dataset_id!r} not found", field="dataset_id") from None
+    return dataset
+
+
+def require_dataset_version(request: Request, version_id: str, needed: Role) -> DatasetVersion:
+    """The dataset version with this id, if the caller has ``needed`` in its project."""
+    context = get_context(request)
+    check_id(version_id, field="dataset_version_id")
+    try:
+        version = context.metadata.get_dataset_version(version_id)
+        _authorize(context, _principal_of(request), version.project_id, needed)
+    except NotFoundError:
+        raise NotFoundError(
+            f"dataset version {version_id!r} not found", field="dataset_version_id"
+        ) from None
+    return version
 
 
 def _find_project(context: ServerContext, name_or_id: str) -> Project:

@@ -41,6 +41,7 @@ from loopml.core.errors import (
 )
 from loopml.core.filters import parse_filter, parse_order_by
 from loopml.metadata.base import BaseMetadataStore, RunCreate, RunUpdate
+from loopml.testing.dataset_contract import DatasetStoreContract
 
 __all__ = ["MetadataStoreContract"]
 
@@ -169,7 +170,7 @@ ORDER_CASES: list[tuple[list[str], list[str]]] = [
 ]
 
 
-class MetadataStoreContract:
+class MetadataStoreContract(DatasetStoreContract):
     """Tests every :class:`BaseMetadataStore` must pass; subclass and provide ``store``."""
 
     @pytest.fixture

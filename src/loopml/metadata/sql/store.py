@@ -5,6 +5,7 @@ from __future__ import annotations
 from loopml.metadata.auth_base import BaseAuthStore
 from loopml.metadata.base import BaseMetadataStore
 from loopml.metadata.sql.auth import SqlAuthStore
+from loopml.metadata.sql.datasets import SqlDatasetStore
 from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.migrate import prepare_schema
 from loopml.metadata.sql.projects import SqlExperimentStore, SqlProjectStore
@@ -17,6 +18,7 @@ class SqlMetadataStore(
     SqlProjectStore,
     SqlExperimentStore,
     SqlRunStore,
+    SqlDatasetStore,
     SqlAuthStore,
     BaseMetadataStore,
     BaseAuthStore,
