@@ -25,12 +25,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loopml import data
 from loopml.client.client import Client
 from loopml.core.config import Settings, load_settings
 from loopml.core.entities import ArtifactInfo, Experiment, Metric, Run, RunStatus
 from loopml.core.errors import (
     AlreadyExistsError,
     ConflictError,
+    DataValidationError,
     FilterSyntaxError,
     FlushError,
     LoopmlError,
@@ -51,6 +53,7 @@ __all__ = [
     "ArtifactInfo",
     "Client",
     "ConflictError",
+    "DataValidationError",
     "Experiment",
     "FilterSyntaxError",
     "FlushError",
@@ -64,6 +67,7 @@ __all__ = [
     "active_run",
     "connect",
     "create_experiment",
+    "data",
     "end_run",
     "get_client",
     "get_metric_history",

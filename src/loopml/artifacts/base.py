@@ -168,6 +168,14 @@ class BaseArtifactStore(abc.ABC):
             written.append(self.get_file(info.path, target))
         return written
 
+    def local_path(self, path: str) -> Path | None:
+        """The stored file as a local path readers may open in place, if the store has one.
+
+        Only a local-folder store has; for the others read with :meth:`open_read` or
+        copy with :meth:`get_file`. The file must be treated as read-only.
+        """
+        return None
+
     @abc.abstractmethod
     def exists(self, path: str) -> bool:
         """Whether a file is stored at ``path``."""

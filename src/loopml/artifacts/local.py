@@ -135,6 +135,12 @@ class LocalArtifactStore(BaseArtifactStore):
                 ) from error
         return dest
 
+    def local_path(self, path: str) -> Path | None:
+        """The stored file's real path inside the root; NotFoundError if missing."""
+        fd = self._open_fd(path)
+        os.close(fd)
+        return Path(self._resolve(path))
+
     def exists(self, path: str) -> bool:
         """Whether a file is stored at ``path``."""
         return os.path.isfile(self._resolve(path))

@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-from loopml.cli import db, demo, experiments, init, runs, tokens, users
+from loopml.cli import data, db, demo, experiments, init, runs, tokens, users
+from loopml.cli import lineage as lineage_command
 from loopml.cli import server as server_command
 from loopml.cli import ui as ui_command
 from loopml.cli.render import err_console
@@ -47,6 +48,8 @@ app.command("init")(init.init)
 app.command("demo")(demo.demo)
 app.command("ui")(ui_command.ui)
 app.command("server")(server_command.server)
+app.command("lineage")(lineage_command.lineage)
+app.add_typer(data.app, name="data")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")

@@ -16,6 +16,7 @@ from loopml.artifacts.base import BaseArtifactStore
 from loopml.artifacts.factory import open_artifact_store
 from loopml.core.config import Settings, load_settings
 from loopml.core.entities import ArtifactInfo, Experiment, Metric, Run
+from loopml.datasets.service import DatasetService
 from loopml.metadata.base import BaseMetadataStore
 from loopml.metadata.factory import open_metadata_store
 from loopml.tracking.active_run import ActiveRun
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_EXPERIMENT", "Client"]
 
 DEFAULT_EXPERIMENT = "default"
+
+
+def _local_user() -> str:
+    """The operating-system user, recorded as the creator of local records."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return os.environ.get("USER", "")
 
 
 class Client:
@@ -77,6 +88,13 @@ class Client:
             subpath=f"projects/{self.project.id}",
         )
         self.tracking = TrackingService(self.metadata, self.artifacts, self.project)
+        self.data = DatasetService(
+            self.metadata,
+            self.artifacts,
+            self.project,
+            user=_local_user(),
+            cache_dir=self.settings.home / "cache",
+        )
 
     # -- experiments -------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ code that does not know loopml::
      ├── ValidationError(LoopmlError, ValueError)        bad input; names the field
      │    ├── FilterSyntaxError                          a search filter that does not parse
      │    ├── UnsafePathError                            a path that would leave its root
-     │    └── ProjectFileError                           an invalid loopml.yaml; names the line
+     │    ├── ProjectFileError                           an invalid loopml.yaml; names the line
+     │    └── DataValidationError                        data that fails its schema; has report
      ├── NotFoundError(LoopmlError, KeyError)            unknown experiment, run, artifact ...
      ├── AlreadyExistsError(LoopmlError, ValueError)     a name clash
      ├── ConflictError(LoopmlError, RuntimeError)        state forbids it (e.g. a finished run)
@@ -32,6 +33,7 @@ __all__ = [
     "AlreadyExistsError",
     "AuthenticationError",
     "ConflictError",
+    "DataValidationError",
     "FilterSyntaxError",
     "FlushError",
     "IntegrityError",
@@ -92,6 +94,14 @@ class ProjectFileError(ValidationError):
     def __init__(self, message: str, *, line: int | None = None, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.line = line
+
+
+class DataValidationError(ValidationError):
+    """Data that fails its schema; ``report`` is the full validation report."""
+
+    def __init__(self, message: str, *, report: object) -> None:
+        super().__init__(message, field="data")
+        self.report = report
 
 
 class NotFoundError(LoopmlError, KeyError):

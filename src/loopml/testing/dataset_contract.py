@@ -118,7 +118,8 @@ class DatasetStoreContract:
         assert (first.n_rows, first.n_bytes) == (3, 120)
         assert first.created_by
         assert first.description == "v1"
-        assert first.profile is None and first.validation is None
+        assert first.profile is None
+        assert first.validation is None
         assert second.profile == {"n_rows": 3, "columns": []}
         assert dict(second.tags) == {"k": "v"}
         assert store.get_dataset_version(first.id) == first

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from loopml.core import clock
+from loopml.core.datasets import LineageDirection, LineageEdge
 from loopml.core.entities import ArtifactInfo, MetricSeries, Run, RunStatus
 from loopml.core.errors import ConflictError, FlushError, LoopmlError, ValidationError
 from loopml.core.ids import new_id
@@ -198,6 +199,24 @@ class ActiveRun:
         else:
             text = json.dumps(data, indent=2, default=str)
         return self.log_text(text, artifact_file)
+
+    # -- lineage -------------------------------------------------------------------------
+
+    def log_input(self, dataset: object, role: str = "train") -> LineageEdge:
+        """Record that the run reads a dataset version in ``role``.
+
+        Args:
+            dataset: A version (as ``loopml.data.register`` or ``get`` return it), its
+                reference such as ``"churn@3"``, or its id.
+            role: ``train``, ``validation``, ``test`` or another short word.
+        """
+        self._check_open()
+        return self._service.log_lineage(self.id, dataset, LineageDirection.INPUT, role)
+
+    def log_output(self, dataset: object, role: str = "output") -> LineageEdge:
+        """Record that the run produced a dataset version (see :meth:`log_input`)."""
+        self._check_open()
+        return self._service.log_lineage(self.id, dataset, LineageDirection.OUTPUT, role)
 
     # -- lifecycle -----------------------------------------------------------------------
 

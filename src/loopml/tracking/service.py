@@ -16,6 +16,12 @@ from typing import Any
 from loopml.artifacts.base import BaseArtifactStore
 from loopml.artifacts.paths import check_relpath, join_relpath
 from loopml.core import clock
+from loopml.core.datasets import (
+    DatasetVersion,
+    LineageDirection,
+    LineageEdge,
+    parse_dataset_ref,
+)
 from loopml.core.entities import ArtifactInfo, Experiment, Metric, Project, Run, RunStatus
 from loopml.core.errors import ConflictError, NotFoundError, ValidationError
 from loopml.core.filters import Compare, Field, parse_filter, parse_order_by
@@ -321,6 +327,34 @@ class TrackingService:
         return run
 
     # -- search ------------------------------------------------------------------------
+
+    def log_lineage(
+        self, run_id: str, dataset: object, direction: LineageDirection, role: str
+    ) -> LineageEdge:
+        """Link a run to a dataset version given as a record, a handle, a ref or an id."""
+        self._writable(run_id)
+        version_id = self._dataset_version_id(dataset)
+        return self.metadata.log_lineage(run_id, version_id, direction, role)
+
+    def _dataset_version_id(self, dataset: object) -> str:
+        record = getattr(dataset, "record", dataset)  # a DatasetVersionHandle
+        if isinstance(record, DatasetVersion):
+            return record.id
+        if isinstance(record, str) and ID_PATTERN.fullmatch(record):
+            return self.metadata.get_dataset_version(record).id
+        if not isinstance(record, str):
+            raise ValidationError(
+                f"dataset: expected a dataset version or a reference such as 'churn@3', "
+                f"got {type(dataset).__name__}",
+                field="dataset",
+            )
+        ref = parse_dataset_ref(record)
+        found = self.metadata.get_dataset_by_name(self.project.id, ref.name)
+        return self.metadata.get_dataset_version_by_number(found.id, ref.version).id
+
+    def list_lineage(self, run_id: str) -> list[LineageEdge]:
+        """The dataset versions a run read or wrote."""
+        return self.metadata.list_lineage(run_id=run_id)
 
     def search_runs(
         self,
