@@ -317,7 +317,9 @@ class DatasetService:
             pq.read_table(path, columns=list(columns) if columns else None)
             for path in self.local_files(ref)
         ]
-        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        if len(tables) == 1:
+            return tables[0]
+        return pa.concat_tables(tables, promote_options="permissive")
 
     # -- profiles and validation ---------------------------------------------------------
 

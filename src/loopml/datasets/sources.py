@@ -16,6 +16,7 @@ with the wrong number of fields, an unsupported file type, empty data.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -157,10 +158,18 @@ def _stage_path(path: Path, folder: Path) -> StagedData:
         members, names = [path], [path.name]
     staged: list[StagedFile] = []
     schema: pa.Schema | None = None
+    seen: dict[str, Path] = {}
     for member, name in zip(members, names, strict=True):
         item = _stage_file(member, name, folder / f"part-{len(staged):05d}.parquet")
+        if item.name in seen:
+            raise ValidationError(
+                f"data: {seen[item.name].name} and {member.name} would both be stored as "
+                f"{item.name!r}; rename one of them",
+                field="data",
+            )
+        seen[item.name] = member
         file_schema = _plain(pq.read_schema(item.path))
-        if schema is not None and not file_schema.equals(schema):
+        if schema is not None and not _comparable(file_schema).equals(_comparable(schema)):
             raise ValidationError(
                 f"data: {member} has another schema than the files before it "
                 f"({_schema_difference(schema, file_schema)}); a folder's files must share "
@@ -203,7 +212,9 @@ def _csv_to_parquet(path: Path, target: Path) -> int:
     bad_rows: list[str] = []
 
     def on_invalid(row: Any) -> str:
-        number = row.number if row.number is not None and row.number >= 0 else "?"
+        number = row.number if row.number is not None and row.number >= 0 else None
+        if number is None:  # the streaming reader does not count lines: find the row
+            number = _line_of(path, row.text)
         bad_rows.append(
             f"{path.name}, line {number}: expected {row.expected_columns} fields, got "
             f"{row.actual_columns} ({row.text[:80]!r}); fix or remove the row"
@@ -228,6 +239,16 @@ def _csv_to_parquet(path: Path, target: Path) -> int:
         ) from None
 
 
+def _line_of(path: Path, text: str) -> int | str:
+    """The 1-based number of the first line of ``path`` that reads ``text`` (error path only)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.rstrip("\r\n") == text:
+                return number
+    return "?"
+
+
 def _write_parquet(
     batches: Iterator[pa.RecordBatch], schema: pa.Schema, target: Path, *, what: str
 ) -> int:
@@ -243,6 +264,15 @@ def _write_parquet(
 def _plain(schema: pa.Schema) -> pa.Schema:
     """The schema without pandas' or Arrow's writer metadata (it is not the data)."""
     return schema.remove_metadata()
+
+
+def _comparable(schema: pa.Schema) -> pa.Schema:
+    """The schema with string and binary widths unified: ``large_string`` reads as ``string``.
+
+    pandas writes ``large_string`` and a CSV reads as ``string``; the values are the same.
+    """
+    widths = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
+    return pa.schema([pa.field(f.name, widths.get(f.type, f.type), f.nullable) for f in schema])
 
 
 def _schema_difference(expected: pa.Schema, found: pa.Schema) -> str:

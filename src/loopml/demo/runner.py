@@ -11,6 +11,7 @@ from rich.rule import Rule
 
 from loopml.client.client import Client
 from loopml.core.config import init_project, load_settings
+from loopml.demo.data_chapter import run_data_chapter
 from loopml.demo.tracking_chapter import run_tracking_chapter
 
 __all__ = ["DEMO_PROJECT", "run_demo"]
@@ -30,8 +31,10 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     )
     settings = load_settings(cwd=folder, environ={})
     with Client(settings) as client:
-        console.print(Rule("1 · Experiment tracking"))
-        tracking = run_tracking_chapter(client, console, n_rows=n_rows)
+        console.print(Rule("1 · Data: versions, validation, profiles"))
+        data = run_data_chapter(client, console, folder, n_rows=n_rows)
+        console.print(Rule("2 · Experiment tracking"))
+        tracking = run_tracking_chapter(client, console, data.training)
         columns = [
             "name",
             "params.model",
@@ -57,9 +60,15 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     # soft_wrap: a command must stay on one line to be copied.
     console.print(f"  cd {folder} && {loopml} runs list", soft_wrap=True)
     console.print(f"  cd {folder} && {loopml} runs compare {ids}", soft_wrap=True)
+    console.print(f"  cd {folder} && {loopml} data diff churn@1 churn@2", soft_wrap=True)
+    console.print(f"  cd {folder} && {loopml} lineage churn@1", soft_wrap=True)
     console.print("See the runs, their charts and a comparison in the browser:")
     console.print(f"  cd {folder} && {loopml} ui", soft_wrap=True)
-    return {"best_run_id": tracking.best_run_id, "run_ids": tracking.run_ids}
+    return {
+        "best_run_id": tracking.best_run_id,
+        "run_ids": tracking.run_ids,
+        "dataset_versions": [data.training.ref, data.latest.ref],
+    }
 
 
 def _loopml_command() -> str:

@@ -18,7 +18,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from loopml.client.client import Client
-from loopml.demo.data import FEATURES, TARGET, generate_churn
+from loopml.datasets.handle import DatasetVersionHandle
+from loopml.demo.data import FEATURES, TARGET
 from loopml.tracking.active_run import ActiveRun
 
 __all__ = ["CANDIDATES", "TrackingResult", "run_tracking_chapter"]
@@ -95,9 +96,14 @@ def _log_curves(
                 run.log_metric("test_roc_auc", roc_auc_score(y_test, proba), step=n_trees)
 
 
-def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -> TrackingResult:
-    """Train every candidate on the same split and track params, curves, scores, artifacts."""
-    frame = generate_churn(n_rows, seed=7)
+def run_tracking_chapter(
+    client: Client, console: Console, data: DatasetVersionHandle
+) -> TrackingResult:
+    """Train every candidate on the same split of ``data`` and track everything.
+
+    Each run records the dataset version it trained and was tested on (lineage).
+    """
+    frame = data.to_pandas()
     train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame[TARGET])
     x_train, y_train = train[list(FEATURES)], train[TARGET].to_numpy()
     x_test, y_test = test[list(FEATURES)], test[TARGET].to_numpy()
@@ -109,6 +115,8 @@ def run_tracking_chapter(client: Client, console: Console, n_rows: int = 6000) -
             with client.start_run(
                 experiment=EXPERIMENT, name=name, tags={"stage": "candidate"}
             ) as run:
+                run.log_input(data, role="train")
+                run.log_input(data, role="test")
                 run.log_params({**params, "n_train_rows": len(train), "split_seed": 0})
                 pipeline = _pipeline(factory()).fit(x_train, y_train)
                 _log_curves(run, pipeline, x_test, y_test)
