@@ -25,7 +25,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loopml import data
 from loopml.client.client import Client
 from loopml.core.config import Settings, load_settings
 from loopml.core.entities import ArtifactInfo, Experiment, Metric, Run, RunStatus
@@ -290,3 +289,12 @@ def _end_open_runs() -> None:
             run.end()
         except LoopmlError as exc:  # the interpreter is exiting: report, do not raise
             print(f"loopml: could not end run {run.id}: {exc}", file=sys.stderr)
+
+
+def __getattr__(name: str) -> Any:
+    """``loopml.data`` is imported on first use (it brings pyarrow, polars and pandera)."""
+    if name == "data":
+        import importlib
+
+        return importlib.import_module("loopml.data")
+    raise AttributeError(f"module 'loopml' has no attribute {name!r}")

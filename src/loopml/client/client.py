@@ -7,6 +7,7 @@ stores in tests.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,6 @@ from loopml.artifacts.base import BaseArtifactStore
 from loopml.artifacts.factory import open_artifact_store
 from loopml.core.config import Settings, load_settings
 from loopml.core.entities import ArtifactInfo, Experiment, Metric, Run
-from loopml.datasets.service import DatasetService
 from loopml.metadata.base import BaseMetadataStore
 from loopml.metadata.factory import open_metadata_store
 from loopml.tracking.active_run import ActiveRun
@@ -24,6 +24,8 @@ from loopml.tracking.service import TrackingService
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from loopml.datasets.service import DatasetService
 
 __all__ = ["DEFAULT_EXPERIMENT", "Client"]
 
@@ -88,7 +90,12 @@ class Client:
             subpath=f"projects/{self.project.id}",
         )
         self.tracking = TrackingService(self.metadata, self.artifacts, self.project)
-        self.data = DatasetService(
+
+    @functools.cached_property
+    def data(self) -> DatasetService:
+        """Datasets of the project (made on first use: it imports pyarrow)."""
+
+        return DatasetService(
             self.metadata,
             self.artifacts,
             self.project,

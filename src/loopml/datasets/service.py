@@ -333,7 +333,7 @@ class DatasetService:
 
     def infer_schema(self, ref: VersionLike, **options: Any) -> DataSchema:
         """A schema proposed from the version's data (types, nulls, ranges, categories)."""
-        from loopml.datasets.schema import infer_schema
+        from loopml.datasets.inference import infer_schema
 
         return infer_schema(self.read_table(ref), **options)
 
