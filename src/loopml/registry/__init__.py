@@ -1,0 +1,1 @@
+"""The model registry: registered models, versions, aliases, evaluation, release gates and approvals."""
