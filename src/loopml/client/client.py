@@ -94,8 +94,9 @@ class Client:
     @functools.cached_property
     def data(self) -> DatasetService:
         """Datasets of the project (made on first use: it imports pyarrow)."""
+        from loopml.datasets import service
 
-        return DatasetService(
+        return service.DatasetService(
             self.metadata,
             self.artifacts,
             self.project,
