@@ -1,8 +1,8 @@
 """The web UI: server-rendered pages (Jinja2 + HTMX) over the same services as the API.
 
 One module per page family (``login``, ``experiments``, ``runs``, ``artifacts``,
-``compare``); templates in ``templates/``; the vendored JS and CSS and our own scripts in
-``../static/``, served at ``/static/`` (public: no user data lives there).
+``compare``, ``datasets``); templates in ``templates/``; the vendored JS and CSS and our own
+scripts in ``../static/``, served at ``/static/`` (public: no user data lives there).
 
 Pages:
 
@@ -14,6 +14,8 @@ Pages:
 ``/p/{project}/e/{experiment}``       run table: sort, filter, columns, compare
 ``/p/{project}/r/{run_id}``           run detail with metric charts and artifacts
 ``/p/{project}/compare?runs=a,b``     2-10 runs: charts, param diff, parallel axes
+``/p/{project}/datasets``             datasets of a project
+``/p/{project}/d/{dataset}``          a dataset's versions (``/v/{n}``, ``/diff``)
 ====================================  ==========================================
 """
 
@@ -22,12 +24,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from loopml.server.ui import artifacts, compare, experiments, login, runs
+from loopml.server.ui import artifacts, compare, datasets, experiments, login, runs
 from loopml.server.ui.base import STATIC_DIR
 
 __all__ = ["STATIC_DIR", "router"]
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, experiments, runs, artifacts, compare):
+for _module in (login, experiments, runs, artifacts, compare, datasets):
     router.include_router(_module.router)
 router.mount("/static", StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static")
