@@ -27,6 +27,7 @@ from loopml.server.ui.base import (
     render,
     url_path,
 )
+from loopml.server.ui.dataset_views import run_data
 
 __all__ = ["CHART_POINTS", "environment_sections", "router"]
 
@@ -103,6 +104,7 @@ def run_page(
             "metric_keys": metric_keys,
             "artifacts": artifacts,
             "environment": environment_sections(run.environment),
+            "data_uses": run_data(ctx, principal, run.id),
             # The first charts' data is requested while the page's scripts still load.
             "preload_urls": [
                 url_path("api", "v1", "runs", run.id, "metrics", key, query=_POINTS)
