@@ -1,4 +1,4 @@
-"""The run page: params, tags, environment, note, error, metric charts and artifacts.
+"""The run page: params, tags, environment, note, error, metric charts, data and artifacts.
 
 The charts are drawn in the browser by ``static/js/charts.js`` from the metric API
 (``GET /api/v1/runs/{id}/metrics/{key}?max_points=N``), which downsamples long histories
