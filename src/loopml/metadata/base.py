@@ -42,6 +42,7 @@ from loopml.core.entities import (
 )
 from loopml.core.filters import Expr, OrderBy
 from loopml.metadata.datasets_base import BaseDatasetStore
+from loopml.metadata.models_base import BaseModelStore
 
 __all__ = [
     "BaseExperimentStore",
@@ -239,7 +240,9 @@ class BaseRunStore(abc.ABC):
         """The run's recorded artifact files under ``prefix``, by path."""
 
 
-class BaseMetadataStore(BaseProjectStore, BaseExperimentStore, BaseRunStore, BaseDatasetStore):
+class BaseMetadataStore(
+    BaseProjectStore, BaseExperimentStore, BaseRunStore, BaseDatasetStore, BaseModelStore
+):
     """Every aggregate's store in one object, as services receive it."""
 
     @abc.abstractmethod

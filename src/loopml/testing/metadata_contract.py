@@ -42,6 +42,7 @@ from loopml.core.errors import (
 from loopml.core.filters import parse_filter, parse_order_by
 from loopml.metadata.base import BaseMetadataStore, RunCreate, RunUpdate
 from loopml.testing.dataset_contract import DatasetStoreContract
+from loopml.testing.registry_contract import RegistryStoreContract
 
 __all__ = ["MetadataStoreContract"]
 
@@ -170,7 +171,7 @@ ORDER_CASES: list[tuple[list[str], list[str]]] = [
 ]
 
 
-class MetadataStoreContract(DatasetStoreContract):
+class MetadataStoreContract(DatasetStoreContract, RegistryStoreContract):
     """Tests every :class:`BaseMetadataStore` must pass; subclass and provide ``store``."""
 
     @pytest.fixture

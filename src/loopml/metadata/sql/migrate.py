@@ -42,7 +42,7 @@ __all__ = [
 # The newest revision in migrations/versions. Opening an up-to-date store compares against
 # this constant and a plain SELECT, so the common path never imports Alembic (~0.4 s);
 # tests/metadata/test_migrations.py checks that it equals Alembic's head.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key: "loopml" in ASCII.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from loopml.core.audit import AuditEvent
 from loopml.metadata.auth_base import BaseAuthStore
 from loopml.metadata.base import BaseMetadataStore
+from loopml.metadata.sql.approvals import SqlApprovalStore
+from loopml.metadata.sql.audit import list_audit_events
 from loopml.metadata.sql.auth import SqlAuthStore
 from loopml.metadata.sql.datasets import SqlDatasetStore
 from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.migrate import prepare_schema
+from loopml.metadata.sql.models import SqlRegisteredModelStore
 from loopml.metadata.sql.projects import SqlExperimentStore, SqlProjectStore
 from loopml.metadata.sql.runs import SqlRunStore
 
@@ -19,6 +23,8 @@ class SqlMetadataStore(
     SqlExperimentStore,
     SqlRunStore,
     SqlDatasetStore,
+    SqlRegisteredModelStore,
+    SqlApprovalStore,
     SqlAuthStore,
     BaseMetadataStore,
     BaseAuthStore,
@@ -63,6 +69,22 @@ class SqlMetadataStore(
     def url(self) -> str:
         """The store URL, password hidden."""
         return self._db.display_url
+
+    def list_audit_events(
+        self,
+        *,
+        project_id: str | None = None,
+        entity_name: str | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEvent]:
+        return list_audit_events(
+            self._db,
+            project_id=project_id,
+            entity_name=entity_name,
+            after_seq=after_seq,
+            limit=limit,
+        )
 
     def close(self) -> None:
         self._db.close()
