@@ -196,10 +196,12 @@ def bar_rows_chart(
         title = f"{row.label}: {row.text}"
         bars.append(Bar(_LABEL_WIDTH, y + 3, length, ROW_HEIGHT - 6, title, row.css))
         texts.append(Text(_LABEL_WIDTH - 6, middle, shorten(row.label), "end", "name"))
-        texts.append(Text(_LABEL_WIDTH + length + 4, middle, row.text, "start", "value"))
+        end = _LABEL_WIDTH + length
         if row.threshold is not None and math.isfinite(row.threshold):
             x = _LABEL_WIDTH + plot_w * min(row.threshold, top) / top
             marks.append(Mark(x, y + 1, y + ROW_HEIGHT - 1, f"threshold {row.threshold:.4g}"))
+            end = max(end, x + 1)  # the value is written clear of the threshold tick
+        texts.append(Text(end + 4, middle, row.text, "start", "value"))
     height = 2 * _TOP + ROW_HEIGHT * len(rows)
     baseline = ((_LABEL_WIDTH, _TOP, _LABEL_WIDTH, _TOP + ROW_HEIGHT * len(rows)),)
     return Chart(
