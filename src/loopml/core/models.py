@@ -71,7 +71,11 @@ class Decision(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RegisteredModel:
-    """A named model inside a project; ``aliases`` maps each alias to its version number."""
+    """A named model inside a project; ``aliases`` maps each alias to its version number.
+
+    ``release_policy`` holds the gates a version must pass before an alias moves to it and
+    the number of approvals it needs (see :mod:`loopml.registry.gates`).
+    """
 
     id: str
     project_id: str
@@ -83,6 +87,7 @@ class RegisteredModel:
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     aliases: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     n_versions: int = 0
+    release_policy: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,8 +107,12 @@ class BaseModelStore(abc.ABC):
         description: str | None = None,
         owner: str | None = None,
         tags: Mapping[str, str] | None = None,
+        release_policy: Mapping[str, Any] | None = None,
     ) -> RegisteredModel:
-        """Change description, owner or tags (None leaves a field as it is)."""
+        """Change description, owner, tags or the release policy (None leaves it as it is).
+
+        The policy is stored as given; :mod:`loopml.registry.gates` checks it first.
+        """
 
     # -- versions ----------------------------------------------------------------------
 

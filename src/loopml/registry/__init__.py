@@ -1,1 +1,1 @@
-"""The model registry: registered models, versions, aliases, evaluation, release gates and approvals."""
+"""The model registry: versions, aliases, evaluation, release gates and approvals."""

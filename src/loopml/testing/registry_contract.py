@@ -188,6 +188,9 @@ class RegistryStoreContract:
     ) -> tuple[str, str]:
         model = store.create_registered_model(project_id, "churn", actor="ada")
         store.create_model_version(_version(model.id), actor="ada")
+        policy = changes.pop("policy", None)
+        if policy is not None:
+            store.update_registered_model(model.id, actor="ada", release_policy=policy)  # type: ignore[arg-type]
         fields: dict[str, object] = {"model_id": model.id, "version": 1, "alias": "champion"}
         fields.update(changes)
         request = store.create_approval_request(
@@ -238,9 +241,14 @@ class RegistryStoreContract:
     def test_failed_gates_block_approval_until_an_override_with_justification(
         self, store: BaseMetadataStore, project_id: str, acting_as: Acting
     ) -> None:
-        gates = [{"expression": "metrics.f1 >= 0.95", "passed": False, "value": 0.9}]
+        # A server evaluates the stored policy itself; the SQL store records what it is given.
+        gates = [{"expression": "metrics.f1 >= 0.95", "passed": False, "observed": "0.9 >= 0.95"}]
         model_id, request_id = self._request(
-            store, project_id, gate_results=gates, gates_passed=False
+            store,
+            project_id,
+            gate_results=gates,
+            gates_passed=False,
+            policy={"gates": ["metrics.f1 >= 0.95"]},
         )
         with pytest.raises(ConflictError):
             acting_as("bob").decide_approval_request(request_id, Decision.APPROVE, "", actor="bob")

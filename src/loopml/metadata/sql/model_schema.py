@@ -47,6 +47,7 @@ class RegisteredModelRow(Base):
     created_by: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
     tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    release_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class ModelVersionRow(Base):

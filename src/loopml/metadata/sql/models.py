@@ -76,6 +76,7 @@ def _model(connection: Connection, row: Any) -> RegisteredModel:
         tags=frozen_mapping(row.tags),
         aliases=frozen_mapping({a.alias: a.version for a in alias_rows}),
         n_versions=n_versions,
+        release_policy=frozen_mapping(row.release_policy),
     )
 
 
@@ -275,6 +276,7 @@ class SqlRegisteredModelStore:
         description: str | None = None,
         owner: str | None = None,
         tags: Mapping[str, str] | None = None,
+        release_policy: Mapping[str, Any] | None = None,
     ) -> RegisteredModel:
         changes: dict[str, Any] = {}
         if description is not None:
@@ -283,6 +285,8 @@ class SqlRegisteredModelStore:
             changes["owner"] = owner
         if tags is not None:
             changes["tags"] = dict(tags)
+        if release_policy is not None:
+            changes["release_policy"] = dict(release_policy)
 
         def work(connection: Connection) -> RegisteredModel:
             row = require_model(connection, model_id, lock=True)
@@ -292,7 +296,7 @@ class SqlRegisteredModelStore:
                     connection,
                     project_id=row.project_id,
                     actor=actor,
-                    action="model.update",
+                    action="policy.set" if "release_policy" in changes else "model.update",
                     entity_type="registered_model",
                     entity_id=model_id,
                     entity_name=row.name,

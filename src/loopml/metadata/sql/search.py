@@ -13,7 +13,13 @@ Semantics, the same on every backend:
 
 Plan: the positive comparisons of a top-level ``and`` become inner joins (one alias per
 key) so the database may drive the query from the most selective index; everything else
-becomes a correlated ``EXISTS``. An ``order_by`` on a key already joined reuses the join.
+becomes a correlated ``EXISTS``. An ``order_by`` on a key already joined reuses the join,
+and orders without ``NULLS LAST`` where the join's condition already excludes NULL, so
+the database can walk the ``(key, value, run_id)`` index in order and stop after one page
+instead of sorting every match.
+
+On PostgreSQL, text equality on a param or tag is written against ``left(value, 200)``,
+the expression migration 0004 indexes (the whole value does not fit a btree).
 """
 
 from __future__ import annotations
@@ -36,9 +42,12 @@ from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
 from loopml.metadata.sql.snapshots import load_runs
 
-__all__ = ["MAX_RESULTS", "compile_filter", "search_runs"]
+__all__ = ["INDEXED_PREFIX", "MAX_RESULTS", "compile_filter", "search_runs"]
 
 MAX_RESULTS = 50_000
+# Characters of a param or tag value that PostgreSQL's index holds (migration 0004).
+INDEXED_PREFIX = 200
+_PREFIX_SQL = sa.literal_column(str(INDEXED_PREFIX))  # a constant, so it matches the index
 
 runs = table_of(RunRow)
 _TABLES: dict[str, sa.Table] = {
@@ -57,6 +66,9 @@ _ATTRIBUTE_COLUMNS = {
     "experiment_id": runs.c.experiment_id,
     "note": runs.c.note,
 }
+_NOT_NULL_ATTRIBUTES = frozenset(
+    column for column in _ATTRIBUTE_COLUMNS.values() if not column.nullable
+)
 
 
 def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
@@ -84,10 +96,38 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise ValidationError(f"filter: unknown operator {op!r}", field="filter")
 
 
-def _value_condition(table: Any, compare: Compare) -> ColumnElement[bool]:
+def _text_in(table: Any, texts: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """``value IN texts``; on PostgreSQL in the form its ``left(value, 200)`` index serves.
+
+    For a text shorter than the prefix, ``left(value, 200) = text`` holds exactly when
+    ``value = text``; a longer one also compares the whole value.
+    """
+    if dialect != "postgresql":
+        return table.c.value.in_(list(texts))  # type: ignore[no-any-return]
+    prefix = sa.func.left(table.c.value, _PREFIX_SQL)
+    short = [text for text in texts if len(text) < INDEXED_PREFIX]
+    parts: list[ColumnElement[bool]] = []
+    if short:
+        parts.append(prefix == short[0] if len(short) == 1 else prefix.in_(short))
+    parts += [
+        sa.and_(prefix == text[:INDEXED_PREFIX], table.c.value == text)
+        for text in texts
+        if len(text) >= INDEXED_PREFIX
+    ]
+    return parts[0] if len(parts) == 1 else sa.or_(*parts)
+
+
+def _value_condition(table: Any, compare: Compare, dialect: str) -> ColumnElement[bool]:
     """The condition on one key's row (``table`` is the table or an alias of it)."""
     kind, op, value = compare.field.kind, compare.op, compare.value
-    if kind != "params":
+    if kind == "metrics":
+        return _compare(table.c.value, op, value)
+    if op == "=" and isinstance(value, str):
+        return _text_in(table, [value], dialect)
+    if kind == "tags":
+        if op in ("in", "not_in"):
+            matched = _text_in(table, list(value), dialect)
+            return matched if op == "in" else sa.not_(matched)
         return _compare(table.c.value, op, value)
     values = value if isinstance(value, tuple) else (value,)
     texts = [v for v in values if isinstance(v, str)]
@@ -97,7 +137,7 @@ def _value_condition(table: Any, compare: Compare) -> ColumnElement[bool]:
         return _compare(column, op, value)
     parts: list[ColumnElement[bool]] = []
     if texts:
-        parts.append(table.c.value.in_(texts))
+        parts.append(_text_in(table, texts, dialect))
     if numbers:
         # NOT NULL first, so a text param is a plain False here, never SQL NULL.
         parts.append(sa.and_(table.c.value_num.is_not(None), table.c.value_num.in_(numbers)))
@@ -105,22 +145,22 @@ def _value_condition(table: Any, compare: Compare) -> ColumnElement[bool]:
     return matched if op == "in" else sa.not_(matched)
 
 
-def _key_rows(compare: Compare, condition: bool) -> sa.Exists:
+def _key_rows(compare: Compare, condition: bool, dialect: str) -> sa.Exists:
     table = _TABLES[compare.field.kind]
     where = [table.c.run_id == runs.c.id, table.c.key == compare.field.key]
     if condition:
-        where.append(_value_condition(table, compare))
+        where.append(_value_condition(table, compare, dialect))
     return sa.exists().where(*where)
 
 
-def compile_filter(expr: Expr) -> ColumnElement[bool]:
+def compile_filter(expr: Expr, dialect: str = "sqlite") -> ColumnElement[bool]:
     """The WHERE condition on ``runs`` for a filter tree (correlated EXISTS per key)."""
     if isinstance(expr, And):
-        return sa.and_(*(compile_filter(item) for item in expr.items))
+        return sa.and_(*(compile_filter(item, dialect) for item in expr.items))
     if isinstance(expr, Or):
-        return sa.or_(*(compile_filter(item) for item in expr.items))
+        return sa.or_(*(compile_filter(item, dialect) for item in expr.items))
     if isinstance(expr, Not):
-        return sa.not_(compile_filter(expr.item))
+        return sa.not_(compile_filter(expr.item, dialect))
     kind, op = expr.field.kind, expr.op
     if kind == "attributes":
         column = _ATTRIBUTE_COLUMNS[expr.field.key]
@@ -130,19 +170,25 @@ def compile_filter(expr: Expr) -> ColumnElement[bool]:
             return column.is_not(None)
         return sa.and_(column.is_not(None), _compare(column, op, expr.value))
     if op == "is":
-        return ~_key_rows(expr, condition=False)
+        return ~_key_rows(expr, False, dialect)
     if op == "is_not":
-        return _key_rows(expr, condition=False)
-    return _key_rows(expr, condition=True)
+        return _key_rows(expr, False, dialect)
+    return _key_rows(expr, True, dialect)
 
 
 @dataclass
 class _Plan:
-    """The FROM clause being built: runs plus one inner join per joined comparison."""
+    """The FROM clause being built: runs plus one inner join per joined comparison.
 
+    ``not_null`` holds the columns of joined rows that the join's condition keeps from
+    being NULL: a comparison with NULL is never true.
+    """
+
+    dialect: str
     source: Any = runs
     where: list[ColumnElement[bool]] = field(default_factory=list)
     joined: dict[tuple[str, str], Any] = field(default_factory=dict)
+    not_null: set[Any] = field(default_factory=set)
 
     def join_compare(self, compare: Compare) -> None:
         table = _TABLES[compare.field.kind].alias()
@@ -151,10 +197,15 @@ class _Plan:
             sa.and_(
                 table.c.run_id == runs.c.id,
                 table.c.key == compare.field.key,
-                _value_condition(table, compare),
+                _value_condition(table, compare, self.dialect),
             ),
         )
-        self.joined.setdefault((compare.field.kind, compare.field.key), table)
+        if (compare.field.kind, compare.field.key) not in self.joined:
+            self.joined[(compare.field.kind, compare.field.key)] = table
+            self.not_null.add(table.c.value)
+            values = compare.value if isinstance(compare.value, tuple) else (compare.value,)
+            if compare.field.kind == "params" and not any(isinstance(v, str) for v in values):
+                self.not_null.add(table.c.value_num)
 
     def order_table(self, target: Field) -> Any:
         found = self.joined.get((target.kind, target.key))
@@ -175,8 +226,8 @@ def _joinable(expr: Expr) -> bool:
     )
 
 
-def _plan(filter: Expr | None) -> _Plan:
-    plan = _Plan()
+def _plan(filter: Expr | None, dialect: str) -> _Plan:
+    plan = _Plan(dialect)
     items: tuple[Expr, ...] = ()
     if filter is not None:
         items = filter.items if isinstance(filter, And) else (filter,)
@@ -185,7 +236,7 @@ def _plan(filter: Expr | None) -> _Plan:
             assert isinstance(item, Compare)
             plan.join_compare(item)
         else:
-            plan.where.append(compile_filter(item))
+            plan.where.append(compile_filter(item, dialect))
     return plan
 
 
@@ -202,7 +253,10 @@ def _order_columns(plan: _Plan, order_by: Sequence[OrderBy]) -> list[Any]:
                 sort_columns = [table.c.value_num, table.c.value]
         for column in sort_columns:
             ordered = column.desc() if clause.descending else column.asc()
-            columns.append(ordered.nulls_last())
+            # Without NULLS LAST where no NULL can occur: an index then gives the order.
+            if column not in plan.not_null and column not in _NOT_NULL_ATTRIBUTES:
+                ordered = ordered.nulls_last()
+            columns.append(ordered)
     columns += [runs.c.start_time.desc(), runs.c.id.asc()]
     return columns
 
@@ -250,7 +304,7 @@ def search_runs(
         experiment_ids = [experiment_ids]
     if not experiment_ids:
         return RunPage(runs=())
-    plan = _plan(filter)
+    plan = _plan(filter, db.dialect)
     order_columns = _order_columns(plan, order_by)
     query = (
         sa.select(runs.c.id)

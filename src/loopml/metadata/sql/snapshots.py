@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from loopml.core.clock import from_ms
 from loopml.core.entities import Metric, Run, RunStatus, frozen_mapping
@@ -62,27 +63,48 @@ def load_runs(connection: Connection, run_ids: Sequence[str]) -> list[Run]:
     return [found[run_id] for run_id in run_ids if run_id in found]
 
 
-def _load_chunk(connection: Connection, run_ids: Sequence[str]) -> dict[str, Run]:
-    ids = list(run_ids)
-    run_params: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-    run_tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-    run_metrics: dict[str, dict[str, Metric]] = {run_id: {} for run_id in ids}
-    for run_id, key, value in connection.execute(
-        sa.select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(ids))
-    ):
-        run_params[run_id][key] = value
-    for run_id, key, value in connection.execute(
-        sa.select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(ids))
-    ):
-        run_tags[run_id][key] = value
-    for run_id, key, value, step, timestamp in connection.execute(
+def _page_queries(dialect: str) -> tuple[sa.Select[Any], ...]:
+    """The four queries of :func:`load_runs`, each with one ``ids`` parameter.
+
+    Built once: SQLAlchemy then reuses their compiled form and cache key. On PostgreSQL
+    the ids go as one array (``= ANY(:ids)``), so the statement text is the same for every
+    page and psycopg prepares it once; elsewhere as an expanding ``IN`` list.
+    """
+
+    def among(column: Any) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            ids = sa.bindparam("ids", type_=sa.ARRAY(sa.String))
+            return column == sa.any_(ids)  # type: ignore[no-any-return]
+        return column.in_(sa.bindparam("ids", expanding=True))  # type: ignore[no-any-return]
+
+    return (
+        sa.select(params.c.run_id, params.c.key, params.c.value).where(among(params.c.run_id)),
+        sa.select(tags.c.run_id, tags.c.key, tags.c.value).where(among(tags.c.run_id)),
         sa.select(
             latest.c.run_id, latest.c.key, latest.c.value, latest.c.step, latest.c.timestamp
-        ).where(latest.c.run_id.in_(ids))
-    ):
+        ).where(among(latest.c.run_id)),
+        sa.select(runs).where(among(runs.c.id)),
+    )
+
+
+_QUERIES = {dialect: _page_queries(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _load_chunk(connection: Connection, run_ids: Sequence[str]) -> dict[str, Run]:
+    ids = {"ids": list(run_ids)}
+    params_query, tags_query, metrics_query, runs_query = _QUERIES[connection.dialect.name]
+    run_params: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    run_tags: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    run_metrics: dict[str, dict[str, Metric]] = {run_id: {} for run_id in run_ids}
+    # .all() fetches the rows at once; iterating the result fetches them one by one.
+    for run_id, key, value in connection.execute(params_query, ids).all():
+        run_params[run_id][key] = value
+    for run_id, key, value in connection.execute(tags_query, ids).all():
+        run_tags[run_id][key] = value
+    for run_id, key, value, step, timestamp in connection.execute(metrics_query, ids).all():
         run_metrics[run_id][key] = Metric(key, metric_value(value), step, timestamp)
     result: dict[str, Run] = {}
-    for row in connection.execute(sa.select(runs).where(runs.c.id.in_(ids))):
+    for row in connection.execute(runs_query, ids).all():
         result[row.id] = Run(
             id=row.id,
             experiment_id=row.experiment_id,

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(256), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("release_policy", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_registered_models"),
         _fk("registered_models", "project_id", "projects"),
         sa.UniqueConstraint("project_id", "name", name="uq_registered_models_project_id_name"),
