@@ -7,13 +7,14 @@ project of its own, whose file store starts empty.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from loopml.artifacts.base import BaseArtifactStore
 from loopml.client.rest_artifacts import RestArtifactStore
 from loopml.client.rest_store import RestMetadataStore
+from loopml.core.auth import Role
 from loopml.core.ids import new_id
 from loopml.metadata.base import BaseMetadataStore
 from loopml.testing import MetadataStoreContract
@@ -28,6 +29,25 @@ class TestRestMetadataStore(MetadataStoreContract):
         live_server.reset()
         with RestMetadataStore(live_server.url, live_server.admin_token) as store:
             yield store
+
+    @pytest.fixture
+    def acting_as(
+        self, live_server: LiveServer, project_id: str
+    ) -> Iterator[Callable[[str], BaseMetadataStore]]:
+        """A store with a token of user ``name`` (``root``: a project admin; else an editor)."""
+        project = live_server.context.metadata.get_project(project_id).name
+        opened: dict[str, RestMetadataStore] = {}
+
+        def acting_as(name: str) -> BaseMetadataStore:
+            if name not in opened:
+                role = Role.ADMIN if name == "root" else Role.EDITOR
+                token = live_server.token(role, project, user=name)
+                opened[name] = RestMetadataStore(live_server.url, token)
+            return opened[name]
+
+        yield acting_as
+        for store in opened.values():
+            store.close()
 
 
 class TestRestArtifactStore(ArtifactStoreContract):

@@ -22,6 +22,7 @@ import numpy as np
 
 from loopml.client import wire
 from loopml.client.rest_datasets import RestDatasetStore
+from loopml.client.rest_registry import RestModelStore
 from loopml.client.session import RestSession, RetryPolicy, error_from_response
 from loopml.core.entities import (
     ArtifactInfo,
@@ -57,7 +58,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class RestMetadataStore(RestDatasetStore, BaseMetadataStore):
+class RestMetadataStore(RestDatasetStore, RestModelStore, BaseMetadataStore):
     """:class:`BaseMetadataStore` on a loopml server's REST API.
 
     One pooled keep-alive connection set serves every thread of the process (httpx's

@@ -85,6 +85,7 @@ def create_app(config: ServerConfig, *, context: ServerContext | None = None) ->
 
 def _include_routers(app: FastAPI) -> None:
     from loopml.server.routers import (
+        approvals,
         artifacts,
         datasets,
         experiments,
@@ -92,6 +93,7 @@ def _include_routers(app: FastAPI) -> None:
         health,
         login,
         metrics,
+        models,
         projects,
         runs,
         search,
@@ -100,7 +102,8 @@ def _include_routers(app: FastAPI) -> None:
 
     api = APIRouter(prefix=API_PREFIX)
     # search before runs: POST /runs/search must not be read as a run id
-    for module in (projects, experiments, search, runs, metrics, artifacts, files, datasets):
+    routers = (projects, experiments, search, runs, metrics, artifacts, files, datasets)
+    for module in (*routers, models, approvals):
         api.include_router(module.router)
     api.include_router(_docs_router(app))
     app.include_router(health.router)

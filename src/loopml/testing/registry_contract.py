@@ -183,17 +183,20 @@ class RegistryStoreContract:
         evaluated = store.update_model_version(model.id, 1, actor="ada", evaluation={"f1": 0.8})
         assert evaluated.evaluation == {"f1": 0.8}
 
-    def _request(
-        self, store: BaseMetadataStore, project_id: str, **changes: object
-    ) -> tuple[str, str]:
-        model = store.create_registered_model(project_id, "churn", actor="ada")
-        store.create_model_version(_version(model.id), actor="ada")
+    def _request(self, acting_as: Acting, project_id: str, **changes: object) -> tuple[str, str]:
+        ada = acting_as("ada")
+        model = ada.create_registered_model(project_id, "churn", actor="ada")
+        ada.create_model_version(_version(model.id), actor="ada")
         policy = changes.pop("policy", None)
         if policy is not None:
-            store.update_registered_model(model.id, actor="ada", release_policy=policy)  # type: ignore[arg-type]
+            acting_as("root").update_registered_model(
+                model.id,
+                actor="root",
+                release_policy=policy,  # type: ignore[arg-type]
+            )
         fields: dict[str, object] = {"model_id": model.id, "version": 1, "alias": "champion"}
         fields.update(changes)
-        request = store.create_approval_request(
+        request = ada.create_approval_request(
             ApprovalRequestCreate(**fields),  # type: ignore[arg-type]
             actor="ada",
         )
@@ -204,7 +207,7 @@ class RegistryStoreContract:
     def test_four_eyes_the_requester_cannot_approve_and_a_reviewer_moves_the_alias(
         self, store: BaseMetadataStore, project_id: str, acting_as: Acting
     ) -> None:
-        model_id, request_id = self._request(store, project_id)
+        model_id, request_id = self._request(acting_as, project_id)
         with pytest.raises(PermissionDeniedError):
             acting_as("ada").decide_approval_request(request_id, Decision.APPROVE, "", actor="ada")
         assert dict(store.get_registered_model(model_id).aliases) == {}
@@ -222,7 +225,9 @@ class RegistryStoreContract:
     def test_two_required_approvals_and_a_rejection(
         self, store: BaseMetadataStore, project_id: str, acting_as: Acting
     ) -> None:
-        model_id, request_id = self._request(store, project_id, required_approvals=2)
+        model_id, request_id = self._request(
+            acting_as, project_id, required_approvals=2, policy={"required_approvals": 2}
+        )
         first = acting_as("bob").decide_approval_request(
             request_id, Decision.APPROVE, "", actor="bob"
         )
@@ -244,7 +249,7 @@ class RegistryStoreContract:
         # A server evaluates the stored policy itself; the SQL store records what it is given.
         gates = [{"expression": "metrics.f1 >= 0.95", "passed": False, "observed": "0.9 >= 0.95"}]
         model_id, request_id = self._request(
-            store,
+            acting_as,
             project_id,
             gate_results=gates,
             gates_passed=False,
@@ -264,9 +269,9 @@ class RegistryStoreContract:
         assert dict(store.get_registered_model(model_id).aliases) == {"champion": 1}
 
     def test_a_second_open_request_for_the_same_move_is_refused(
-        self, store: BaseMetadataStore, project_id: str
+        self, store: BaseMetadataStore, project_id: str, acting_as: Acting
     ) -> None:
-        model_id, _ = self._request(store, project_id)
+        model_id, _ = self._request(acting_as, project_id)
         with pytest.raises(ConflictError):
             store.create_approval_request(
                 ApprovalRequestCreate(model_id, 1, "champion"), actor="ada"
@@ -281,7 +286,7 @@ class RegistryStoreContract:
     def test_every_change_is_audited_in_a_hash_chain(
         self, store: BaseMetadataStore, project_id: str, acting_as: Acting
     ) -> None:
-        _, request_id = self._request(store, project_id)
+        _, request_id = self._request(acting_as, project_id)
         acting_as("bob").decide_approval_request(request_id, Decision.APPROVE, "ok", actor="bob")
         events = store.list_audit_events(project_id=project_id)
         assert [e.action for e in events] == [
@@ -294,13 +299,12 @@ class RegistryStoreContract:
         assert [e.actor for e in events] == ["ada", "ada", "ada", "bob", "bob"]
         assert events[-1].after == {"alias": "champion", "version": 1}
         assert all(e.entity_name == "churn" for e in events)
-        everything = store.list_audit_events()
+        everything = store.list_audit_events(project_id=project_id)
         assert everything[0].prev_hash == GENESIS_HASH
         for before, after in itertools.pairwise(everything):
             assert after.seq == before.seq + 1
             assert after.prev_hash == before.hash
         assert all(e.hash == e.expected_hash() for e in everything)
-        assert store.list_audit_events(entity_name="nothing") == []
-        assert [e.seq for e in store.list_audit_events(after_seq=everything[-2].seq)] == [
-            everything[-1].seq
-        ]
+        assert store.list_audit_events(project_id=project_id, entity_name="nothing") == []
+        later = store.list_audit_events(project_id=project_id, after_seq=everything[-2].seq)
+        assert [e.seq for e in later] == [everything[-1].seq]
