@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from loopml.datasets.diff import DatasetDiff
 
 __all__ = [
+    "NULL_CHART_COLUMNS",
     "ColumnView",
     "DataUse",
     "VersionStatus",
@@ -44,6 +45,8 @@ __all__ = [
     "version_runs",
     "version_status",
 ]
+
+NULL_CHART_COLUMNS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +91,9 @@ def percent(part: float, whole: float) -> str:
 
 
 def read_profile(version: DatasetVersion) -> tuple[DatasetProfile | None, str]:
-    """The version's profile, or None and why there is none to show."""
+    """The version's profile, or None and why it cannot be read ("" when there is none)."""
     if version.profile is None:
-        return None, (
-            f"{version.ref} has no profile yet: `loopml data profile {version.ref}` computes it."
-        )
+        return None, ""
     try:
         return DatasetProfile.from_dict(version.profile), ""
     except ValidationError as exc:
@@ -182,8 +183,15 @@ def column_views(profile: DatasetProfile) -> list[ColumnView]:
     ]
 
 
-def null_rate_chart(profile: DatasetProfile) -> Chart:
-    """The share of nulls in every column, on one 0-100% scale."""
+def null_rate_chart(profile: DatasetProfile) -> Chart | None:
+    """The share of nulls per column, on one 0-100% scale.
+
+    A wide table (more than :data:`NULL_CHART_COLUMNS` columns) shows only the columns
+    that have nulls, so the chart stays readable; None when that leaves nothing.
+    """
+    columns = list(profile.columns)
+    if len(columns) > NULL_CHART_COLUMNS:
+        columns = [column for column in columns if column.n_nulls]
     rows = [
         BarRow(
             column.name,
@@ -191,8 +199,10 @@ def null_rate_chart(profile: DatasetProfile) -> Chart:
             percent(column.n_nulls, column.n_rows)
             + (f" ({column.n_nulls:,})" if column.n_nulls else ""),
         )
-        for column in profile.columns
+        for column in columns
     ]
+    if not rows:
+        return None
     return bar_rows_chart(
         rows, label="Share of null values per column", scale_max=1.0, width=WIDE_ROWS_WIDTH
     )

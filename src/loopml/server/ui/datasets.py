@@ -25,6 +25,7 @@ from loopml.core.auth import Role
 from loopml.core.datasets import LATEST, Dataset, DatasetVersion, check_dataset_name
 from loopml.core.entities import Project
 from loopml.core.errors import NotFoundError, ValidationError
+from loopml.core.profiles import DatasetProfile
 from loopml.server.context import ServerContext
 from loopml.server.deps import require_project
 from loopml.server.ui.base import Context, UiPrincipal, html_errors, render, url_path
@@ -61,6 +62,22 @@ def _crumbs(project: Project, *tail: tuple[str, str | None]) -> list[tuple[str, 
         (project.name, url_path("p", project.name)),
         *tail,
     ]
+
+
+def _diff_problems(
+    *sides: tuple[DatasetVersion, DatasetProfile | None, str],
+) -> list[str]:
+    """Why a diff cannot be shown: a version without a readable profile."""
+    problems = []
+    for version, profile, problem in sides:
+        if problem:
+            problems.append(problem)
+        elif profile is None:
+            problems.append(
+                f"{version.ref} has no profile, so there is nothing to compare yet: "
+                f"'loopml data profile {version.ref}' computes it."
+            )
+    return problems
 
 
 @router.get("/p/{project}/datasets")
@@ -149,7 +166,7 @@ def version_page(
             "profile": profile,
             "profile_problem": profile_problem,
             "columns": column_views(profile) if profile else [],
-            "null_chart": null_rate_chart(profile) if profile and profile.columns else None,
+            "null_chart": null_rate_chart(profile) if profile else None,
             "report": report,
             "report_problem": report_problem,
             "runs": version_runs(ctx, principal, chosen.id),
@@ -190,6 +207,7 @@ def diff_page(
     if old_profile is not None and new_profile is not None:
         diff = diff_profiles(old_profile, new_profile, old_name=before.ref, new_name=after.ref)
     numbers = [v.version for v in ctx.metadata.list_dataset_versions(found.id)]
+    problems = _diff_problems((before, old_profile, old_problem), (after, new_profile, new_problem))
     return render(
         request,
         "datasets_diff.html",
@@ -201,7 +219,7 @@ def diff_page(
             "before": before,
             "after": after,
             "diff": diff,
-            "problems": [p for p in (old_problem, new_problem) if p],
+            "problems": problems,
             "chart": drift_chart(diff) if diff else None,
             "anchors": {name: i for i, name in enumerate(new_profile.names)} if new_profile else {},
             "numbers": numbers,
