@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from loopml.cli import data, db, demo, experiments, init, runs, tokens, users
+from loopml.cli import audit, data, db, demo, experiments, init, models, runs, tokens, users
 from loopml.cli import lineage as lineage_command
 from loopml.cli import server as server_command
 from loopml.cli import ui as ui_command
@@ -21,6 +21,7 @@ from loopml.core.errors import (
     ConflictError,
     LoopmlError,
     NotFoundError,
+    PermissionDeniedError,
     SchemaVersionError,
     StoreUnavailableError,
     ValidationError,
@@ -30,6 +31,7 @@ __all__ = ["app", "main"]
 
 USER_ERRORS = (
     AlreadyExistsError,
+    PermissionDeniedError,
     ConflictError,
     NotFoundError,
     SchemaVersionError,
@@ -50,6 +52,8 @@ app.command("ui")(ui_command.ui)
 app.command("server")(server_command.server)
 app.command("lineage")(lineage_command.lineage)
 app.add_typer(data.app, name="data")
+app.add_typer(models.app, name="models")
+app.add_typer(audit.app, name="audit")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from loopml.datasets.service import DatasetService
+    from loopml.registry.service import RegistryService
 
 __all__ = ["DEFAULT_EXPERIMENT", "Client"]
 
@@ -101,6 +102,22 @@ class Client:
             self.artifacts,
             self.project,
             user=_local_user(),
+            cache_dir=self.settings.home / "cache",
+        )
+
+    @functools.cached_property
+    def registry(self) -> RegistryService:
+        """The project's model registry, acting as this client's user."""
+        from loopml.registry import service
+
+        # A local store has one user, its admin; a server records and authorises the
+        # caller itself, whatever the client says.
+        return service.RegistryService(
+            self.metadata,
+            self.artifacts,
+            self.project,
+            user=_local_user(),
+            is_admin=True,
             cache_dir=self.settings.home / "cache",
         )
 
