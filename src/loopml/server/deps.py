@@ -114,11 +114,7 @@ async def get_principal(request: Request) -> Principal:
                 raise AuthenticationError(
                     "the Authorization header must be 'Bearer <token>'", field="authorization"
                 )
-            import os
-            if os.environ.get('LM3_INLINE'):
-                principal = context.auth.authenticate(raw.strip())
-            else:
-                principal = await run_in_threadpool(context.auth.authenticate, raw.strip())
+            principal = await run_in_threadpool(context.auth.authenticate, raw.strip())
         else:
             cookie = request.cookies.get(SESSION_COOKIE)
             if not cookie:
