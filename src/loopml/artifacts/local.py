@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from loopml.artifacts.base import BaseArtifactStore
 from loopml.artifacts.hashing import hash_stream
-from loopml.artifacts.localfs import read_recorded_digest, write_atomic
+from loopml.artifacts.localfs import copy_file_atomic, read_recorded_digest, write_atomic
 from loopml.artifacts.paths import check_prefix, check_relpath, is_relpath
 from loopml.core.entities import ArtifactInfo
 from loopml.core.errors import IntegrityError, NotFoundError, StoreError, UnsafePathError
@@ -67,10 +67,16 @@ class LocalArtifactStore(BaseArtifactStore):
     def put_file(
         self, source: Path, dest: str, *, expected_digest: str | None = None
     ) -> ArtifactInfo:
-        """Copy a local file to ``dest`` atomically; see :class:`BaseArtifactStore`."""
+        """Copy a local file to ``dest`` atomically; see :class:`BaseArtifactStore`.
+
+        A regular file is copied inside the kernel and its copy hashed before the rename
+        (:func:`~loopml.artifacts.localfs.copy_file_atomic`); anything else (a pipe, a
+        device) is streamed through :func:`~loopml.artifacts.localfs.write_atomic`.
+        """
         target = self._resolve(dest, field="dest")
         with open(source, "rb", buffering=0) as stream:
-            return self._write(stream, dest, target, expected_digest)
+            regular = stat_module.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            return self._write(stream, dest, target, expected_digest, kernel_copy=regular)
 
     def put_bytes(
         self, data: bytes, dest: str, *, expected_digest: str | None = None
@@ -87,13 +93,26 @@ class LocalArtifactStore(BaseArtifactStore):
         return self._write(stream, dest, target, expected_digest)
 
     def _write(
-        self, stream: BinaryIO, dest: str, target: str, expected_digest: str | None
+        self,
+        stream: BinaryIO,
+        dest: str,
+        target: str,
+        expected_digest: str | None,
+        *,
+        kernel_copy: bool = False,
     ) -> ArtifactInfo:
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             if os.path.isdir(target):
                 raise StoreError(f"dest {dest!r} is a folder of artifacts, not a file")
-            digest, size = write_atomic(stream, target, label=dest, expected_digest=expected_digest)
+            if kernel_copy:
+                digest, size = copy_file_atomic(
+                    stream.fileno(), target, label=dest, expected_digest=expected_digest
+                )
+            else:
+                digest, size = write_atomic(
+                    stream, target, label=dest, expected_digest=expected_digest
+                )
         except FileExistsError as error:  # a file where a folder of the path should be
             raise StoreError(f"dest {dest!r}: a stored file is in the way ({error})") from error
         except NotADirectoryError as error:
