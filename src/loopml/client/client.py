@@ -34,8 +34,15 @@ DEFAULT_EXPERIMENT = "default"
 
 
 def _local_user() -> str:
-    """The operating-system user, recorded as the creator of local records."""
+    """Who acts on a local store: ``LOOPML_USER``, else the operating-system user.
+
+    A local store has no authentication: the name is recorded, not proven. A team server
+    records the user of the caller's token instead.
+    """
     import getpass
+
+    if os.environ.get("LOOPML_USER"):
+        return os.environ["LOOPML_USER"]
 
     try:
         return getpass.getuser()
