@@ -171,11 +171,16 @@ class DatasetService:
             )
 
     def _hash_files(self, staged: StagedData, notify: Progress) -> list[DatasetFile]:
+        # An unchanged file registered again is not read again: its digest is remembered
+        # by file identity in the cache folder (the user's file is never written to).
+        from loopml.artifacts.localfs import hash_file_remembered
+
+        digests = None if self.cache_dir is None else self.cache_dir / "digests"
         total = sum(f.path.stat().st_size for f in staged.files)
         done = 0
         files = []
         for item in staged.files:
-            digest, size = hash_file(item.path)
+            digest, size = hash_file_remembered(item.path, digests)
             done += size
             notify("hashing", done, total)
             files.append(DatasetFile(item.name, blob_path(digest), size, digest, item.n_rows))
