@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from loopml.core.profiles import ColumnProfile, DatasetProfile
-from loopml.stats.drift import column_drift
+from loopml.stats.profile_drift import column_drift
 
 __all__ = ["ColumnChange", "DatasetDiff", "diff_profiles"]
 
@@ -114,7 +114,7 @@ def diff_profiles(
                 new_null_rate=_null_rate(column),
                 old_mean=reference.mean,
                 new_mean=column.mean,
-                drift_method=None if score is None else score.method,
+                drift_method=None if score is None else str(score.method),
                 drift_score=None if score is None else float(score.score),
                 drift_threshold=None if score is None else float(score.threshold),
                 drifted=bool(score is not None and score.drifted),
