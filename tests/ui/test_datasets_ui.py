@@ -154,11 +154,6 @@ def _no_trouble(watched: Watched) -> None:
     assert watched.errors == []
 
 
-def _needs_drift() -> None:
-    """Skip while the drift statistics the diff uses are still being written."""
-    pytest.importorskip("loopml.datasets.diff", reason="no drift yet", exc_type=ImportError)
-
-
 def _drawn_bars(chart: Any) -> int:
     """How many bars of an SVG chart have a positive width and height on screen."""
     return int(
@@ -198,7 +193,6 @@ def test_dataset_list_links_each_dataset_and_its_latest_version(
 def test_the_compare_form_opens_the_diff_of_the_two_versions_picked(
     tab: Watched, data_server: DataServer
 ) -> None:
-    _needs_drift()
     page = tab.page
     page.goto(f"{data_server.url}/p/lab/d/churn")
     _expect()(page.locator("#diff-old")).to_have_value("1")
@@ -246,7 +240,6 @@ def test_version_page_draws_the_profile_and_shows_the_validation_report(
 def test_diff_page_highlights_the_drifted_column_and_the_schema_changes(
     tab: Watched, data_server: DataServer
 ) -> None:
-    _needs_drift()
     page = tab.page
     page.goto(f"{data_server.url}/p/lab/d/churn/diff?old=1&new=2")
     changes = page.locator("#schema-changes")
