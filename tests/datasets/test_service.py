@@ -317,3 +317,14 @@ def test_a_parquet_file_is_registered_without_rewriting_it(
     stored = service.local_files(version)[0]
     assert stored.read_bytes() == path.read_bytes()
     assert version.source_uri == path.resolve().as_uri()
+
+
+def test_a_diff_skips_columns_without_a_drift_measure(service: DatasetService) -> None:
+    frame = _frame().assign(note=lambda f: [f"free text {i}" for i in range(len(f))])
+    service.register("people", frame)
+    later = _frame(seed=1).assign(age=lambda f: f.age + 30, note="other text")
+    service.register("people", later)
+    diff = service.diff("people@1", "people@2")
+    by_name = {c.name: c for c in diff.columns}
+    assert by_name["note"].drift_score is None
+    assert by_name["age"].drifted

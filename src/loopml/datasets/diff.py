@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from loopml.core.errors import ValidationError
 from loopml.core.profiles import ColumnProfile, DatasetProfile
 from loopml.stats.profile_drift import column_drift
 
@@ -104,7 +105,10 @@ def diff_profiles(
             continue
         score = None
         if reference.kind == column.kind and reference.n_valid and column.n_valid:
-            score = column_drift(reference, column)
+            try:
+                score = column_drift(reference, column)
+            except ValidationError:  # a kind without a drift measure (text, datetime)
+                score = None
         changes.append(
             ColumnChange(
                 name=name,
