@@ -80,6 +80,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "models",
     "search_runs",
     "seed",
     "set_client",
@@ -292,9 +293,9 @@ def _end_open_runs() -> None:
 
 
 def __getattr__(name: str) -> Any:
-    """``loopml.data`` is imported on first use (it brings pyarrow, polars and pandera)."""
-    if name == "data":
+    """``loopml.data`` and ``loopml.models`` are imported on first use (they are heavy)."""
+    if name in ("data", "models"):
         import importlib
 
-        return importlib.import_module("loopml.data")
+        return importlib.import_module(f"loopml.{name}")
     raise AttributeError(f"module 'loopml' has no attribute {name!r}")

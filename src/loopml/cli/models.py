@@ -291,7 +291,11 @@ def card(
     c = client()
     version = c.registry.resolve(ref)
     data = gather_model_card(
-        c.metadata, version.model_name, version.version, project_file=c.settings.project_file
+        c.metadata,
+        version.model_name,
+        version.version,
+        project_file=c.settings.project_file,
+        project_id=c.project.id,
     )
     if output_format not in ("md", "html"):
         raise ValidationError(f"--format: use md or html, got {output_format!r}", field="format")

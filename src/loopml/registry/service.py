@@ -9,9 +9,10 @@ verifies the audit log. Packaging itself (flavors, signatures, safe formats) liv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loopml.artifacts.base import BaseArtifactStore
 from loopml.core.audit import AuditEvent
@@ -33,8 +34,11 @@ from loopml.governance.audit import ChainProblem, verify_chain
 from loopml.metadata.base import BaseMetadataStore
 from loopml.metadata.models_base import ApprovalRequestCreate, ModelVersionCreate
 from loopml.registry.gates import parse_policy
-from loopml.registry.packages import PackageRef, copy_package
+from loopml.registry.packages import PackageRef, copy_package, fetch_package
 from loopml.registry.release import ReleaseCheck, check_release
+
+if TYPE_CHECKING:
+    from loopml.flavors import LoadedModel
 
 __all__ = ["RegistryService"]
 
@@ -164,6 +168,21 @@ class RegistryService:
         version = self.resolve(text)
         return PackageRef(version.package_path, version.digest)
 
+    def load(self, ref: str, *, trust: bool = False) -> LoadedModel:
+        """Load a registered version or a run's model; digests and formats are verified.
+
+        Args:
+            ref: ``models:/churn/3``, ``models:/churn@champion``, ``churn/3`` or
+                ``runs:/<run id>/model``.
+            trust: Allow formats whose loading runs code from the file (cloudpickle,
+                TorchScript). Only for models from people you trust.
+        """
+        from loopml.flavors import load_model
+
+        cache = self.cache_dir or Path(tempfile.gettempdir()) / "loopml-cache"
+        folder = fetch_package(self.artifacts, self.package_ref(ref), cache)
+        return load_model(folder, trust=trust)
+
     def archive(self, ref: str, *, restore: bool = False) -> ModelVersion:
         version = self.resolve(ref)
         status = ModelVersionStatus.READY if restore else ModelVersionStatus.ARCHIVED
@@ -175,6 +194,58 @@ class RegistryService:
         return self.metadata.update_model_version(
             version.model_id, version.version, actor=self.user, evaluation=report
         )
+
+    def evaluate(
+        self,
+        ref: str,
+        frame: Any,
+        *,
+        target: str,
+        task: str = "classification",
+        slices: Sequence[str] = (),
+        dataset_name: str | None = None,
+        trust: bool = False,
+    ) -> dict[str, Any]:
+        """Score a version on ``frame``, compare with the champion, attach the report.
+
+        Args:
+            ref: The version (``churn/3``, ``models:/churn@challenger`` ...).
+            frame: Evaluation rows with the features and the ``target`` column.
+            target: The column of true labels or values.
+            task: ``classification`` or ``regression``.
+            slices: Columns scored value by value as well, e.g. ``["region"]``.
+            dataset_name: The dataset version's reference, recorded with the report.
+            trust: Passed on to :meth:`load` for untrusted formats.
+
+        Returns:
+            The report dict (see :mod:`loopml.registry.evaluation`).
+        """
+        from loopml.registry.evaluation import compare_with_champion, evaluate_predictions
+
+        version = self.resolve(ref)
+        report = evaluate_predictions(
+            frame,
+            target=target,
+            task=task,
+            scores=_scores(self.load(version.uri, trust=trust), frame, task),
+            slices=slices,
+            dataset=dataset_name,
+        )
+        model = self.metadata.get_registered_model(version.model_id)
+        champion = model.aliases.get("champion")
+        if champion is not None and champion != version.version:
+            held = self.metadata.get_model_version(model.id, champion)
+            held_report = evaluate_predictions(
+                frame,
+                target=target,
+                task=task,
+                scores=_scores(self.load(held.uri, trust=trust), frame, task),
+                dataset=dataset_name,
+            )
+            report = compare_with_champion(report, held_report, version=champion)
+        document = report.to_dict()
+        self.attach_evaluation(version, document)
+        return document
 
     # -- release -------------------------------------------------------------------------
 
@@ -269,3 +340,14 @@ class RegistryService:
             events.extend(batch)
             after = batch[-1].seq
         return len(events), verify_chain(events)
+
+
+def _scores(model: LoadedModel, frame: Any, task: str) -> Any:
+    """Positive-class probabilities (binary), probability rows, or plain predictions."""
+    import numpy as np
+
+    if task == "classification" and hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(frame))
+        if proba.ndim == 2 and proba.shape[1] == 2:
+            return proba[:, 1]
+    return np.asarray(model.predict(frame))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -199,6 +199,32 @@ class ActiveRun:
         else:
             text = json.dumps(data, indent=2, default=str)
         return self.log_text(text, artifact_file)
+
+    def log_model(
+        self,
+        model: object,
+        name: str = "model",
+        *,
+        input_example: object = None,
+        signature: Any = None,
+        extra_pip_requirements: Sequence[str] = (),
+    ) -> str:
+        """Package a model with its signature and requirements as an artifact of the run.
+
+        Flavors: scikit-learn (skops), XGBoost, LightGBM, ONNX, PyTorch and
+        :class:`loopml.models.PythonModel`. The signature is inferred from
+        ``input_example`` (a few rows, or the training data), which must run through the
+        saved model. Returns the model's URI, ``runs:/<run id>/<name>``.
+        """
+        self._check_open()
+        return self._service.log_model(
+            self.id,
+            model,
+            name,
+            input_example=input_example,
+            signature=signature,
+            extra_pip_requirements=extra_pip_requirements,
+        )
 
     # -- lineage -------------------------------------------------------------------------
 

@@ -328,6 +328,40 @@ class TrackingService:
 
     # -- search ------------------------------------------------------------------------
 
+    def log_model(
+        self,
+        run_id: str,
+        model: object,
+        name: str = "model",
+        *,
+        input_example: object = None,
+        signature: Any = None,
+        extra_pip_requirements: Sequence[str] = (),
+    ) -> str:
+        """Package ``model`` (see :func:`loopml.flavors.save_model`) as the run's artifact.
+
+        Returns:
+            The model's URI, ``runs:/<run id>/<name>``, for ``loopml.models.load`` and
+            ``loopml.models.register``.
+        """
+        import tempfile
+
+        from loopml.flavors import save_model
+
+        check_relpath(name, field="name")
+        self._writable(run_id)
+        with tempfile.TemporaryDirectory(prefix="loopml-model-") as folder:
+            package = Path(folder) / "package"
+            save_model(
+                model,
+                package,
+                input_example=input_example,
+                signature=signature,
+                extra_pip_requirements=extra_pip_requirements,
+            )
+            self.log_artifact(run_id, package, name)
+        return f"runs:/{run_id}/{name}"
+
     def log_lineage(
         self, run_id: str, dataset: object, direction: LineageDirection, role: str
     ) -> LineageEdge:
