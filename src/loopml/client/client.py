@@ -126,6 +126,7 @@ class Client:
             user=_local_user(),
             is_admin=True,
             cache_dir=self.settings.home / "cache",
+            project_file=self.settings.project_file,
         )
 
     # -- experiments -------------------------------------------------------------------

@@ -20,6 +20,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ProjectFile",
     "ProjectInfo",
+    "ReleasePolicy",
     "dump_project_file",
     "load_project_file",
     "parse_project_file",
@@ -46,11 +47,22 @@ class ProjectInfo(_Strict):
     stakeholders: tuple[str, ...] = ()
 
 
+class ReleasePolicy(_Strict):
+    """The gates a version of one model must pass, and the approvals it needs.
+
+    Gates are checked by :mod:`loopml.registry.gates` when an approval is requested.
+    """
+
+    gates: tuple[str, ...] = ()
+    required_approvals: int = pydantic.Field(1, ge=1, le=10)
+
+
 class ProjectFile(_Strict):
     """The whole ``loopml.yaml``."""
 
     schema_version: int = SCHEMA_VERSION
     project: ProjectInfo
+    release_gates: dict[str, ReleasePolicy] = {}
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -121,5 +133,7 @@ def load_project_file(path: Path) -> ProjectFile:
 def dump_project_file(project: ProjectFile) -> str:
     """Render a project file as YAML, keys in schema order."""
     data = project.model_dump(mode="json")
+    if not data["release_gates"]:
+        del data["release_gates"]  # sections appear once they say something
     header = "# loopml project file: requirements and design. Versioned with the code.\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

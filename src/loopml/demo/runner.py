@@ -12,6 +12,7 @@ from rich.rule import Rule
 from loopml.client.client import Client
 from loopml.core.config import init_project, load_settings
 from loopml.demo.data_chapter import run_data_chapter
+from loopml.demo.registry_chapter import RELEASE_GATES, run_registry_chapter
 from loopml.demo.tracking_chapter import run_tracking_chapter
 
 __all__ = ["DEMO_PROJECT", "run_demo"]
@@ -29,6 +30,10 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
         owners=("data-science@example.com",),
         stakeholders=("retention-team@example.com",),
     )
+    project_file = folder / "loopml.yaml"
+    if "release_gates" not in project_file.read_text(encoding="utf-8"):
+        with project_file.open("a", encoding="utf-8") as text:
+            text.write(RELEASE_GATES)
     settings = load_settings(cwd=folder, environ={})
     with Client(settings) as client:
         console.print(Rule("1 · Data: versions, validation, profiles"))
@@ -54,6 +59,8 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
         )
         best = tracking.table.iloc[0]
         console.print(f"Best candidate: [bold]{best['name']}[/bold] (run {best['run_id']})")
+        console.print(Rule("3 · Registry: evaluate, gates, four-eyes approval"))
+        registry = run_registry_chapter(client, console, folder, tracking.best_run_id, data)
     loopml = _loopml_command()
     ids = " ".join(r[:8] for r in tracking.run_ids.values())
     console.print(Rule("Explore"))
@@ -62,12 +69,15 @@ def run_demo(folder: Path, console: Console, n_rows: int = 6000) -> dict[str, ob
     console.print(f"  cd {folder} && {loopml} runs compare {ids}", soft_wrap=True)
     console.print(f"  cd {folder} && {loopml} data diff churn@1 churn@2", soft_wrap=True)
     console.print(f"  cd {folder} && {loopml} lineage churn@1", soft_wrap=True)
+    console.print(f"  cd {folder} && {loopml} models approvals --all", soft_wrap=True)
+    console.print(f"  cd {folder} && {loopml} audit verify", soft_wrap=True)
     console.print("See the runs, their charts and a comparison in the browser:")
     console.print(f"  cd {folder} && {loopml} ui", soft_wrap=True)
     return {
         "best_run_id": tracking.best_run_id,
         "run_ids": tracking.run_ids,
         "dataset_versions": [data.training.ref, data.latest.ref],
+        "champion": registry.version.ref,
     }
 
 

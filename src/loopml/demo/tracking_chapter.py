@@ -128,6 +128,7 @@ def run_tracking_chapter(
                         for k, v in _scores(y_train, pipeline.predict_proba(x_train)[:, 1]).items()
                     }
                 )
+                run.log_model(pipeline, "model", input_example=x_train)
                 run.log_dict(
                     {"features": list(FEATURES), "target": TARGET, "params": params}, "config.json"
                 )

@@ -30,6 +30,7 @@ from loopml.core.models import (
     check_model_name,
     parse_model_uri,
 )
+from loopml.core.project_file import ProjectFile
 from loopml.governance.audit import ChainProblem, verify_chain
 from loopml.metadata.base import BaseMetadataStore
 from loopml.metadata.models_base import ApprovalRequestCreate, ModelVersionCreate
@@ -54,6 +55,8 @@ class RegistryService:
         is_admin: Whether the user may override failed gates. Local stores have one user,
             who is their admin.
         cache_dir: Where packages are copied for loading.
+        project_file: The ``loopml.yaml`` whose ``release_gates`` section, when it names
+            a model, is that model's policy (synced to the store, audited, on request).
     """
 
     def __init__(
@@ -65,8 +68,10 @@ class RegistryService:
         user: str,
         is_admin: bool = True,
         cache_dir: Path | None = None,
+        project_file: ProjectFile | None = None,
     ) -> None:
         self.metadata = metadata
+        self.project_file = project_file
         self.artifacts = artifacts
         self.project = project
         self.user = user
@@ -259,6 +264,14 @@ class RegistryService:
             self.get_model(name).id, actor=self.user, release_policy=policy
         )
 
+    def _sync_policy(self, name: str) -> None:
+        if self.project_file is None or name not in self.project_file.release_gates:
+            return
+        declared = self.project_file.release_gates[name]
+        wanted = {"gates": list(declared.gates), "required_approvals": declared.required_approvals}
+        if dict(self.get_model(name).release_policy) != wanted:
+            self.set_policy(name, list(declared.gates), declared.required_approvals)
+
     def check(self, ref: str) -> ReleaseCheck:
         """How a version fares against its model's gates, without opening a request."""
         version = self.resolve(ref)
@@ -266,10 +279,15 @@ class RegistryService:
         return check_release(self.metadata, model, version)
 
     def request_approval(self, ref: str, alias: str, comment: str = "") -> ApprovalRequest:
-        """Evaluate the gates and open a request to point ``alias`` at the version."""
+        """Evaluate the gates and open a request to point ``alias`` at the version.
+
+        A policy for the model in ``loopml.yaml`` replaces the stored one first (an
+        audited ``policy.set``), so the gates reviewers see are the ones in the repository.
+        """
         alias = check_alias(alias)
-        check = self.check(ref)
         version = self.resolve(ref)
+        self._sync_policy(version.model_name)
+        check = self.check(ref)
         return self.metadata.create_approval_request(
             ApprovalRequestCreate(
                 model_id=version.model_id,
