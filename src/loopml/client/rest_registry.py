@@ -346,15 +346,17 @@ class RestModelStore(BaseModelStore):
         after_seq: int = 0,
         limit: int = 1000,
     ) -> list[AuditEvent]:
-        if project_id is None:
-            raise NotImplementedError(
-                "over REST the audit log is read per project: pass project_id"
-            )
         params: dict[str, Any] = {"after_seq": after_seq, "limit": min(limit, 10_000)}
         if entity_name is not None:
             params["entity"] = entity_name
+        # Every project's events (the whole chain) are for server admins only.
+        path = (
+            "/audit-events"
+            if project_id is None
+            else f"/projects/{check_id(project_id, field='project_id')}/audit-events"
+        )
         events: list[AuditEvent] = self._get(
-            f"/projects/{check_id(project_id, field='project_id')}/audit-events",
+            path,
             lambda body: [event_from_json(e) for e in body["events"]],
             **params,
         )

@@ -23,6 +23,7 @@ from loopml.server.deps import (
     require_approval,
     require_model,
     require_project,
+    require_server_admin,
 )
 from loopml.server.schemas.models import (
     ApprovalDecide,
@@ -167,4 +168,20 @@ def list_audit_events(
     events = context.metadata.list_audit_events(
         project_id=found.id, entity_name=entity, after_seq=after_seq, limit=limit
     )
+    return AuditEventList(events=[AuditEventRead.model_validate(e) for e in events])
+
+
+@router.get(
+    "/audit-events",
+    response_model=AuditEventList,
+    summary="Every project's audit events in log order (server admins): the whole chain",
+)
+def list_all_audit_events(
+    request: Request,
+    context: ContextDep,
+    after_seq: int = Query(0, ge=0),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> AuditEventList:
+    require_server_admin(request)
+    events = context.metadata.list_audit_events(after_seq=after_seq, limit=limit)
     return AuditEventList(events=[AuditEventRead.model_validate(e) for e in events])
