@@ -38,6 +38,7 @@ services-stop:
 bench: $(STAMP)
 	$(PY) bench/run_tracking.py
 	$(PY) bench/run_server.py
+	$(PY) bench/run_profile.py
 
 clean:
 	bash scripts/services.sh stop || true
