@@ -266,3 +266,13 @@ def test_bad_sources_are_refused(tmp_path: Path) -> None:
         with pytest.raises(ValidationError) as caught:
             profile_dataset(source)
         assert caught.value.field == "source"
+
+
+def test_parquet_files_with_different_columns_are_read_by_name(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"a": [1, 2], "b": ["x", "y"]}), tmp_path / "1.parquet")
+    pq.write_table(pa.table({"a": [2.5], "c": [True]}), tmp_path / "2.parquet")
+    profile = profile_dataset(sorted(tmp_path.glob("*.parquet")))
+    assert profile.names == ("a", "b", "c")
+    assert profile.column("a").type == "double"
+    assert profile.column("a").mean == pytest.approx(5.5 / 3)
+    assert (profile.column("b").n_nulls, profile.column("c").n_nulls) == (1, 2)

@@ -211,7 +211,7 @@ def _open(
         schemas.append(metadata.schema.to_arrow_schema())
         n_rows += metadata.num_rows
     try:
-        schema = pa.unify_schemas(schemas)
+        schema = pa.unify_schemas(schemas, promote_options="permissive")  # int64 + double
     except pa.ArrowException as exc:
         raise ValidationError(f"the Parquet files' schemas differ: {exc}", field="source") from exc
     _check_unique(schema.names)

@@ -1,12 +1,15 @@
 """The DuckDB aggregates of a profile, column by column, and what their results mean.
 
-Profiling reads the data twice, each time in one aggregate query over all columns, so
-DuckDB streams it (Parquet row group by row group) and holds only the aggregate states:
-counts, sums, HyperLogLog sketches, t-digests and small maps.
+Every query is an aggregate over all rows, so DuckDB streams the data (Parquet row group
+by row group) and holds only aggregate states: counts, sums, t-digests, HyperLogLog
+registers and small maps; memory does not grow with the data.
 
-1. :func:`first_pass` — counts, nulls, NaN/Inf, distinct values, min/max/mean/std,
-   quantiles, string lengths, the number of ``true``s, the earliest and latest times.
-2. :func:`second_pass` — the histogram of each numeric column (bins between the min and
+1. :func:`first_pass` — counts, nulls, NaN/Inf, min/max/mean/std, quantiles, string
+   lengths, the number of ``true``s, the earliest and latest times; and, for small data,
+   exact distinct counts.
+2. :func:`distinct_counts` — for large data, HyperLogLog estimates of the distinct counts
+   (one small GROUP BY per column, each reading only that column).
+3. :func:`second_pass` — the histogram of each numeric column (bins between the min and
    max of the first pass) and the value counts of each categorical column (whose number
    of distinct values the first pass has bounded).
 """
