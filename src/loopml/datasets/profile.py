@@ -1,6 +1,6 @@
 """Profile a dataset: per column its type, counts, distinct values and distribution.
 
-:func:`profile_dataset` runs DuckDB over an Arrow table or Parquet files in two streaming
+:func:`profile_dataset` runs DuckDB over an Arrow table or Parquet files in streaming
 aggregate passes (see :mod:`loopml.datasets.profile_sql`), so memory stays bounded by the
 aggregate states, not the data: 10,000,000 rows x 20 columns profile in well under 2 GiB.
 The resulting :class:`~loopml.core.profiles.DatasetProfile` is what a dataset version
@@ -68,7 +68,7 @@ def profile_dataset(
     threads: int | None = None,
     created_at: datetime | None = None,
 ) -> DatasetProfile:
-    """Compute the profile of ``source`` in two streaming passes.
+    """Compute the profile of ``source`` in streaming passes (two, three for large data).
 
     A string column is **categorical** when it has at most ``max_categories`` distinct
     values and at most one distinct value per two non-null values (so identifiers and free
