@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from .conftest import XSS_NAME, UiServer
 
@@ -33,19 +34,26 @@ def test_pages_send_a_browser_without_a_session_to_the_login_page(
 def test_a_token_for_another_project_sees_no_trace_of_this_one(ui_server: UiServer) -> None:
     auth = ui_server.context.auth
     other = ui_server.context.metadata.ensure_project("other")
-    auth.create_user("viewer-of-other")
-    _, raw = auth.create_token("viewer-of-other", "viewer", other.name)
-    code = ui_server.context.logins.issue(raw)
-    with httpx.Client(base_url=ui_server.url, headers={"Accept": "text/html"}) as client:
-        client.get(f"/login/once?code={code}", follow_redirects=True)
-        listing = client.get("/projects")
-        assert listing.status_code == 200
-        assert "/p/other" in listing.text
-        assert "/p/demo" not in listing.text
-        run_id = ui_server.runs["rf-small"]
-        for path in ("/p/demo", "/p/demo/e/churn", f"/p/demo/r/{run_id}"):
-            assert client.get(path).status_code == 404
-        assert client.get(f"/p/other/r/{run_id}").status_code == 404
+    try:
+        auth.create_user("viewer-of-other")
+        _, raw = auth.create_token("viewer-of-other", "viewer", other.name)
+        code = ui_server.context.logins.issue(raw)
+        with httpx.Client(base_url=ui_server.url, headers={"Accept": "text/html"}) as client:
+            client.get(f"/login/once?code={code}", follow_redirects=True)
+            listing = client.get("/projects")
+            assert listing.status_code == 200
+            assert "/p/other" in listing.text
+            assert "/p/demo" not in listing.text
+            run_id = ui_server.runs["rf-small"]
+            for path in ("/p/demo", "/p/demo/e/churn", f"/p/demo/r/{run_id}"):
+                assert client.get(path).status_code == 404
+            assert client.get(f"/p/other/r/{run_id}").status_code == 404
+    finally:
+        # The shared server serves one project to the other UI tests (login lands there).
+        database = ui_server.context.metadata._db  # type: ignore[attr-defined]
+        database.write(
+            lambda c: c.execute(sa.text("DELETE FROM projects WHERE id = :id"), {"id": other.id})
+        )
 
 
 @pytest.mark.parametrize(
