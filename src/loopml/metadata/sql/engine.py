@@ -9,6 +9,7 @@ shown to the user. No SQLAlchemy or driver exception leaves this package.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,20 +130,41 @@ _POSTGRES_SESSION = (
     "SET jit = off",
     "SET plan_cache_mode = force_custom_plan",
 )
+# A pooled connection idle longer than this is pinged before use (a restarted or
+# restarting server, a firewall that dropped the connection); one in steady use is not,
+# which saves a round trip per transaction.
+PING_AFTER_IDLE_S = 10.0
 
 
 def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = 10
-    engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         with dbapi_connection.cursor() as cursor:
             for statement in _POSTGRES_SESSION:
                 cursor.execute(statement)
         dbapi_connection.commit()  # a rollback would undo the settings
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: object) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) <= PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            # The pool discards this connection and checks out (or opens) another.
+            raise sa.exc.DisconnectionError("the connection was closed while idle")
 
     return engine
 
@@ -189,7 +211,13 @@ class Database:
         return self._run(work, write=True, on_integrity=on_integrity)
 
     def read(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one read transaction (a consistent snapshot)."""
+        """Run ``work`` in one read transaction.
+
+        On SQLite the transaction is a consistent snapshot. On PostgreSQL a read runs in
+        autocommit mode, which under its READ COMMITTED isolation sees exactly what the
+        same statements in a transaction would (each statement its own snapshot) without
+        the round trips of BEGIN and COMMIT.
+        """
         return self._run(work, write=False)
 
     def _run(
@@ -200,14 +228,24 @@ class Database:
         on_integrity: Callable[[], LoopmlError] | None = None,
     ) -> T:
         with self.translate_errors(on_integrity):
-            for attempt in self._retrying.copy():
-                with attempt, self.engine.connect() as connection:
-                    if write:
-                        connection.execution_options(**{_WRITE_OPTION: True})
-                    with connection.begin():
-                        result = work(connection)
-                    return result
+            try:
+                return self._once(work, write=write)
+            except sa.exc.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            for attempt in self._retrying.copy():  # busy: back off and try again
+                with attempt:
+                    return self._once(work, write=write)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        with self.engine.connect() as connection:
+            if write:
+                connection.execution_options(**{_WRITE_OPTION: True})
+            elif not self.is_sqlite:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            with connection.begin():
+                return work(connection)
 
     @contextmanager
     def connect(self, *, write: bool) -> Iterator[Connection]:
