@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from loopml.artifacts.hashing import hash_file
@@ -143,7 +144,7 @@ def _write(
         requirements=capture_requirements(flavor.requirement_modules(model), extra),
         python_version=python_version(),
         loopml_version=_loopml_version(),
-        options=saved.options,
+        options=MappingProxyType(dict(saved.options)),
     )
     manifest.write(folder)
     return manifest
