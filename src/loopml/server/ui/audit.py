@@ -54,7 +54,10 @@ class Change:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    """A value as shown: text as is (empty text as ``""``), anything else as JSON."""
+    if isinstance(value, str):
+        return value or '""'
+    return orjson.dumps(value).decode()
 
 
 def _short(text: str | None) -> str | None:
