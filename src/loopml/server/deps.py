@@ -11,7 +11,8 @@ in a project the caller has no role in.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Protocol, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends
@@ -196,18 +197,48 @@ def require_project(request: Request, project_name: str, needed: Role) -> Projec
     return project
 
 
+class _InProject(Protocol):
+    @property
+    def project_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_InProject)
+
+
+def _require_record(
+    request: Request,
+    record_id: str,
+    needed: Role,
+    *,
+    what: str,
+    field: str,
+    load: Callable[[ServerContext, str], R],
+) -> R:
+    """The record ``load`` finds, if the caller has ``needed`` in its project.
+
+    An unknown record and one in a project the caller has no role in are the same 404,
+    so ids of other projects cannot be probed.
+    """
+    context = get_context(request)
+    check_id(record_id, field=field)
+    try:
+        record = load(context, record_id)
+        _authorize(context, _principal_of(request), record.project_id, needed)
+    except NotFoundError:
+        raise NotFoundError(f"{what} {record_id!r} not found", field=field) from None
+    return record
+
+
 def require_experiment(request: Request, experiment_id: str, needed: Role) -> Experiment:
     """The experiment with this id, if the caller has ``needed`` in its project."""
-    context = get_context(request)
-    check_id(experiment_id, field="experiment_id")
-    try:
-        experiment = context.metadata.get_experiment(experiment_id)
-        _authorize(context, _principal_of(request), experiment.project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(
-            f"experiment {experiment_id!r} not found", field="experiment_id"
-        ) from None
-    return experiment
+    return _require_record(
+        request,
+        experiment_id,
+        needed,
+        what="experiment",
+        field="experiment_id",
+        load=lambda c, i: c.metadata.get_experiment(i),
+    )
 
 
 def require_run(request: Request, run_id: str, needed: Role) -> str:
@@ -224,54 +255,50 @@ def require_run(request: Request, run_id: str, needed: Role) -> str:
 
 def require_dataset(request: Request, dataset_id: str, needed: Role) -> Dataset:
     """The dataset with this id, if the caller has ``needed`` in its project."""
-    context = get_context(request)
-    check_id(dataset_id, field="dataset_id")
-    try:
-        dataset = context.metadata.get_dataset(dataset_id)
-        _authorize(context, _principal_of(request), dataset.project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(f"dataset {dataset_id!r} not found", field="dataset_id") from None
-    return dataset
+    return _require_record(
+        request,
+        dataset_id,
+        needed,
+        what="dataset",
+        field="dataset_id",
+        load=lambda c, i: c.metadata.get_dataset(i),
+    )
 
 
 def require_dataset_version(request: Request, version_id: str, needed: Role) -> DatasetVersion:
     """The dataset version with this id, if the caller has ``needed`` in its project."""
-    context = get_context(request)
-    check_id(version_id, field="dataset_version_id")
-    try:
-        version = context.metadata.get_dataset_version(version_id)
-        _authorize(context, _principal_of(request), version.project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(
-            f"dataset version {version_id!r} not found", field="dataset_version_id"
-        ) from None
-    return version
+    return _require_record(
+        request,
+        version_id,
+        needed,
+        what="dataset version",
+        field="dataset_version_id",
+        load=lambda c, i: c.metadata.get_dataset_version(i),
+    )
 
 
 def require_model(request: Request, model_id: str, needed: Role) -> RegisteredModel:
     """The registered model with this id, if the caller has ``needed`` in its project."""
-    context = get_context(request)
-    check_id(model_id, field="model_id")
-    try:
-        model = context.metadata.get_registered_model(model_id)
-        _authorize(context, _principal_of(request), model.project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(f"model {model_id!r} not found", field="model_id") from None
-    return model
+    return _require_record(
+        request,
+        model_id,
+        needed,
+        what="model",
+        field="model_id",
+        load=lambda c, i: c.metadata.get_registered_model(i),
+    )
 
 
 def require_approval(request: Request, request_id: str, needed: Role) -> ApprovalRequest:
     """The approval request with this id, if the caller has ``needed`` in its project."""
-    context = get_context(request)
-    check_id(request_id, field="request_id")
-    try:
-        found = context.metadata.get_approval_request(request_id)
-        _authorize(context, _principal_of(request), found.project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(
-            f"approval request {request_id!r} not found", field="request_id"
-        ) from None
-    return found
+    return _require_record(
+        request,
+        request_id,
+        needed,
+        what="approval request",
+        field="request_id",
+        load=lambda c, i: c.metadata.get_approval_request(i),
+    )
 
 
 def _find_project(context: ServerContext, name_or_id: str) -> Project:
