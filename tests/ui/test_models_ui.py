@@ -300,6 +300,21 @@ def test_version_page_draws_lineage_evaluation_and_approval_history(
     _no_trouble(anonymous)
 
 
+def test_a_version_without_data_evaluation_or_approvals_says_so(
+    anonymous: Watched, registry_server: RegistryServer
+) -> None:
+    page = _login(anonymous, registry_server, "vic")
+    page.goto(f"{registry_server.url}/p/reg/m/churn/v/1")
+    _expect()(page.locator("#lineage svg .node-missing")).to_contain_text("no training data")
+    _expect()(page.locator("#lineage svg a")).to_have_count(1)  # the run
+    _expect()(page.locator("#evaluation .empty")).to_contain_text("Not evaluated yet")
+    _expect()(page.locator("#approval-history .empty")).to_contain_text(
+        "No approval has been requested"
+    )
+    screenshot(page, "model-version-bare")
+    _no_trouble(anonymous)
+
+
 def test_the_model_card_shows_in_the_ui_and_downloads_as_html_or_markdown(
     anonymous: Watched, registry_server: RegistryServer
 ) -> None:

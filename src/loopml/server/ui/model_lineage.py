@@ -126,9 +126,11 @@ def lineage_graph(
     """Data → run → version for one model version, laid out left to right."""
     names: dict[str, str] = {}
     inputs, hidden = _inputs(ctx, principal, version, names)
-    if not inputs:
-        none = "no training data" if not hidden else f"{hidden} hidden"
-        inputs = [(none, "recorded with the run", None, "missing")]
+    if not inputs and hidden:
+        label = f"{hidden} dataset version{'' if hidden == 1 else 's'}"
+        inputs = [(label, "in projects you cannot see", None, "missing")]
+    elif not inputs:
+        inputs = [("no training data", "none recorded with the run", None, "missing")]
     run = _source(ctx, principal, version, names)
     step = NODE_HEIGHT + ROW_GAP
     height = _PAD * 2 + step * len(inputs) - ROW_GAP
