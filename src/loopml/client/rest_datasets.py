@@ -9,7 +9,6 @@ the dataset the lost first try made.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from loopml.core.datasets import (
 from loopml.core.entities import frozen_mapping
 from loopml.core.errors import ValidationError
 from loopml.core.ids import check_id
+from loopml.core.validation import check_json_document
 from loopml.metadata.datasets_base import BaseDatasetStore, DatasetVersionCreate
 
 __all__ = ["RestDatasetStore"]
@@ -81,16 +81,7 @@ def edge_from_json(body: Mapping[str, Any]) -> LineageEdge:
 
 def _strict_json(value: Mapping[str, Any] | None, field: str) -> dict[str, Any] | None:
     """Refuse NaN and Infinity here, as the SQL store does (JSON on the wire would lose them)."""
-    if value is None:
-        return None
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"{field}: not a strict JSON document ({exc}); encode NaN and Infinity as null or text",
-            field=field,
-        ) from None
-    return dict(value)
+    return None if value is None else check_json_document(value, field)
 
 
 class RestDatasetStore(BaseDatasetStore):

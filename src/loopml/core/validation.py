@@ -6,9 +6,12 @@ and the fix. They are pure and cheap: the metric check runs once per logged poin
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Mapping
 from numbers import Integral, Real
+from typing import Any
 
 from loopml.core.errors import ValidationError
 
@@ -18,6 +21,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_PARAM_LENGTH",
     "MAX_TAG_LENGTH",
+    "check_json_document",
     "check_key",
     "check_metric_value",
     "check_name",
@@ -138,3 +142,19 @@ def check_tag_value(key: str, value: object) -> str:
             field=f"tags.{key}",
         )
     return text
+
+
+def check_json_document(value: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """``value`` as a plain dict if it is strict JSON (no NaN or Infinity), else refuse it.
+
+    Documents such as profiles and reports are stored and sent as JSON, which would lose
+    or mangle NaN; their own encoders write it as text.
+    """
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"{field}: not a strict JSON document ({exc}); encode NaN and Infinity as null or text",
+            field=field,
+        ) from None
+    return dict(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from loopml.core.datasets import (
 from loopml.core.entities import frozen_mapping
 from loopml.core.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
 from loopml.core.ids import new_id
+from loopml.core.validation import check_json_document
 from loopml.metadata.datasets_base import BaseDatasetStore, DatasetVersionCreate
 from loopml.metadata.sql.dataset_schema import DatasetRow, DatasetVersionRow, LineageRow
 from loopml.metadata.sql.engine import Database
@@ -273,9 +273,9 @@ class SqlDatasetStore(BaseDatasetStore):
     ) -> DatasetVersion:
         values: dict[str, Any] = {}
         if profile is not None:
-            values["profile"] = _document(profile, "profile")
+            values["profile"] = check_json_document(profile, "profile")
         if validation is not None:
-            values["validation"] = _document(validation, "validation")
+            values["validation"] = check_json_document(validation, "validation")
 
         def work(connection: Connection) -> DatasetVersion:
             if values:
@@ -384,21 +384,13 @@ def _version_row(version: DatasetVersionCreate) -> dict[str, Any]:
         "description": version.description,
         "created_by": version.created_by,
         "created_at": now_ms(),
-        "profile": None if version.profile is None else _document(version.profile, "profile"),
+        "profile": None
+        if version.profile is None
+        else check_json_document(version.profile, "profile"),
         "validation": (
-            None if version.validation is None else _document(version.validation, "validation")
+            None
+            if version.validation is None
+            else check_json_document(version.validation, "validation")
         ),
         "tags": dict(version.tags),
     }
-
-
-def _document(value: Mapping[str, Any], field: str) -> dict[str, Any]:
-    """A JSON document as stored: strict JSON (no NaN or Infinity), checked before writing."""
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"{field}: not a strict JSON document ({exc}); encode NaN and Infinity as null or text",
-            field=field,
-        ) from None
-    return dict(value)
