@@ -9,11 +9,14 @@ code that does not know loopml::
      │    ├── FilterSyntaxError                          a search filter that does not parse
      │    ├── UnsafePathError                            a path that would leave its root
      │    ├── ProjectFileError                           an invalid loopml.yaml; names the line
-     │    └── DataValidationError                        data that fails its schema; has report
+     │    ├── DataValidationError                        data that fails its schema; has report
+     │    ├── SignatureError (flavors/errors.py)         input that does not fit a model
+     │    └── UntrustedModelError (flavors/errors.py)    a code-running format without trust
      ├── NotFoundError(LoopmlError, KeyError)            unknown experiment, run, artifact ...
      ├── AlreadyExistsError(LoopmlError, ValueError)     a name clash
      ├── ConflictError(LoopmlError, RuntimeError)        state forbids it (e.g. a finished run)
      ├── IntegrityError(LoopmlError, RuntimeError)       stored bytes do not match their checksum
+     │    └── FormatMismatchError (flavors/errors.py)    a model file that is not its format
      ├── StoreError(LoopmlError, OSError)                a store cannot be reached or used
      │    ├── StoreUnavailableError                      unreachable URL, refused connection
      │    └── SchemaVersionError                         store schema too old or too new
