@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from loopml.core.errors import ValidationError
 from loopml.core.models import ModelVersion, RegisteredModel
 from loopml.governance.model_card_view import LOWER_IS_BETTER
-from loopml.registry.evaluation import EvaluationReport
 from loopml.registry.gates import parse_policy
+from loopml.registry.report import EvaluationReport
 from loopml.server.ui.dataset_charts import BarRow, Chart, bar_rows_chart
 
 __all__ = [
