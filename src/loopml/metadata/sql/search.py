@@ -47,7 +47,9 @@ __all__ = ["INDEXED_PREFIX", "MAX_RESULTS", "compile_filter", "search_runs"]
 MAX_RESULTS = 50_000
 # Characters of a param or tag value that PostgreSQL's index holds (migration 0004).
 INDEXED_PREFIX = 200
-_PREFIX_SQL = sa.literal_column(str(INDEXED_PREFIX))  # a constant, so it matches the index
+_PREFIX_SQL: sa.ColumnElement[int] = sa.literal_column(
+    str(INDEXED_PREFIX), sa.Integer()
+)  # a constant, so it matches the index
 
 runs = table_of(RunRow)
 _TABLES: dict[str, sa.Table] = {
@@ -126,7 +128,8 @@ def _value_condition(table: Any, compare: Compare, dialect: str) -> ColumnElemen
         return _text_in(table, [value], dialect)
     if kind == "tags":
         if op in ("in", "not_in"):
-            matched = _text_in(table, list(value), dialect)
+            assert isinstance(value, tuple)  # the grammar gives IN a tuple of values
+            matched = _text_in(table, [str(v) for v in value], dialect)
             return matched if op == "in" else sa.not_(matched)
         return _compare(table.c.value, op, value)
     values = value if isinstance(value, tuple) else (value,)

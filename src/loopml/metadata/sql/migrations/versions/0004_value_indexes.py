@@ -41,7 +41,7 @@ def upgrade() -> None:
         name = f"ix_{table}_key_value_run_id"
         op.drop_index(name, table)
         op.execute(f"CREATE INDEX {name} ON {table} (key, left(value, {PREFIX}), run_id)")
-        if bind.dialect.server_version_info >= (14,):
+        if (bind.dialect.server_version_info or (0,)) >= (14,):
             op.execute(
                 f"CREATE STATISTICS st_{table}_key_value (mcv) "
                 f"ON key, left(value, {PREFIX}) FROM {table}"
