@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,6 +173,69 @@ def show(ref: VersionArgument, as_json: JsonOption = False) -> None:
     console.print(f"  digest: {version.digest}   size: {version.size:,} bytes")
     for key, value in sorted(version.metrics.items()):
         console.print(f"  {key} = {value:.4g}")
+
+
+@app.command("aliases")
+def aliases(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="Which version each alias held at this ISO time, e.g. 2026-11-01T12:00Z."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every move of the model's aliases, or what they pointed at a given time."""
+    c = client()
+    model = c.registry.get_model(name)
+    history = c.metadata.alias_history(model.id)
+    if at is not None:
+        moment = _parse_time(at)
+        held = {
+            a: c.metadata.version_at(model.id, a, moment)
+            for a in sorted({h.alias for h in history})
+        }
+        if as_json:
+            print_json({"at": moment.isoformat(), "aliases": held})
+        else:
+            for alias, version in held.items():
+                console.print(f"{alias}: {'-' if version is None else f'{name}/{version}'} at {at}")
+        return
+    if as_json:
+        print_json(
+            [
+                {
+                    "alias": h.alias,
+                    "version": h.version,
+                    "previous_version": h.previous_version,
+                    "changed_at": h.changed_at.isoformat(),
+                    "changed_by": h.changed_by,
+                }
+                for h in history
+            ]
+        )
+        return
+    console.print(
+        table(
+            f"Alias moves of {name}",
+            ["time", "alias", "from", "to", "by"],
+            [
+                (format_time(h.changed_at), h.alias, h.previous_version, h.version, h.changed_by)
+                for h in history
+            ],
+        )
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"--at: {text!r} is not an ISO time such as 2026-11-01T12:00:00Z", field="at"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command("policy")
