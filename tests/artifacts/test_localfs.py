@@ -120,6 +120,70 @@ def test_the_digest_is_that_of_the_stored_bytes_when_the_source_changes_meanwhil
     assert not (tmp_path / "target").exists()
 
 
+@pytest.fixture
+def hashed_copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sizes of the copies hashed by copy_file_atomic."""
+    sizes: list[int] = []
+    real = localfs._hash_fd
+
+    def hash_fd(fd: int) -> tuple[str, int]:
+        digest, size = real(fd)
+        sizes.append(size)
+        return digest, size
+
+    monkeypatch.setattr(localfs, "_hash_fd", hash_fd)
+    return sizes
+
+
+def test_a_copy_of_a_file_unchanged_since_it_was_hashed_is_not_hashed_again(
+    tmp_path: Path, settled: None, hashed_copies: list[int]
+) -> None:
+    source = tmp_path / "data.parquet"
+    source.write_bytes(_pattern(3 * MIB))
+    time.sleep(0.05)
+    digest, _, identity = localfs.hash_file_remembered(source, tmp_path / "digests")
+    assert identity is not None
+    store = LocalArtifactStore(tmp_path / "store")
+    info = store.put_hashed_file(source, "blob", digest=digest, identity=identity)
+    assert (info.digest, info.size) == (digest, 3 * MIB)
+    assert store.read_bytes("blob") == _pattern(3 * MIB)
+    assert hashed_copies == []
+    store.verify("blob", digest)
+
+
+def test_a_copy_of_a_file_changed_since_it_was_hashed_is_hashed_and_refused(
+    tmp_path: Path, settled: None, hashed_copies: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "data.parquet"
+    source.write_bytes(_pattern(3 * MIB))
+    time.sleep(0.05)
+    digest, _, identity = localfs.hash_file_remembered(source, tmp_path / "digests")
+    assert identity is not None
+    real_copy = localfs._kernel_copy
+
+    def copy_then_change(src: int, dest: int) -> None:
+        real_copy(src, dest)
+        time.sleep(0.05)
+        with open(source, "r+b") as handle:  # after the copy: the copy itself is intact
+            handle.write(b"changed")
+
+    monkeypatch.setattr(localfs, "_kernel_copy", copy_then_change)
+    store = LocalArtifactStore(tmp_path / "store")
+    info = store.put_hashed_file(source, "blob", digest=digest, identity=identity)
+    assert info.digest == digest
+    assert hashed_copies == [3 * MIB]  # the identity changed, so the copy was hashed
+
+    def change_then_copy(src: int, dest: int) -> None:
+        with open(source, "r+b") as handle:
+            handle.write(b"CHANGED")
+        real_copy(src, dest)
+
+    monkeypatch.setattr(localfs, "_kernel_copy", change_then_copy)
+    with pytest.raises(IntegrityError):
+        store.put_hashed_file(source, "other", digest=digest, identity=identity)
+    assert not store.exists("other")
+
+
 def test_put_file_streams_what_is_not_a_regular_file(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -162,7 +226,10 @@ def test_an_unchanged_file_is_hashed_once(
     time.sleep(0.05)  # past the timestamp tick of the write
     first = localfs.hash_file_remembered(data, tmp_path / "digests")
     again = localfs.hash_file_remembered(data, tmp_path / "digests")
-    assert first == again == (hash_bytes(_pattern(MIB)), MIB)
+    assert first == again
+    assert first[:2] == (hash_bytes(_pattern(MIB)), MIB)
+    assert first.identity is not None
+    assert localfs.remembered_digest(data, tmp_path / "digests") == first
     assert counted == [data]
     assert data.read_bytes() == _pattern(MIB)  # the user's file is not written to
 
@@ -179,15 +246,16 @@ def test_a_file_changed_in_place_with_its_mtime_put_back_is_hashed_again(
     with open(data, "r+b") as handle:  # same size, same inode, same mtime afterwards
         handle.write(b"CHANGED")
     os.utime(data, ns=(mtime, mtime))
-    digest, _ = localfs.hash_file_remembered(data, tmp_path / "digests")
+    assert localfs.remembered_digest(data, tmp_path / "digests") is None
+    digest, _, _ = localfs.hash_file_remembered(data, tmp_path / "digests")
     assert digest == hash_bytes(b"CHANGED" + _pattern(MIB)[7:])
 
 
 def test_a_file_changed_moments_ago_is_not_remembered(tmp_path: Path, counted: list[Path]) -> None:
     data = tmp_path / "data.parquet"
     data.write_bytes(_pattern(MIB))
-    localfs.hash_file_remembered(data, tmp_path / "digests")
-    localfs.hash_file_remembered(data, tmp_path / "digests")
+    for _ in range(2):
+        assert localfs.hash_file_remembered(data, tmp_path / "digests").identity is None
     assert counted == [data, data]
     assert not (tmp_path / "digests").exists()
 
@@ -200,10 +268,9 @@ def test_a_damaged_entry_is_ignored(tmp_path: Path, settled: None) -> None:
     (entry,) = (tmp_path / "digests").iterdir()
     identity = entry.read_text().split(" ", 1)[1]
     entry.write_text(f"md5:0123 {identity}")
-    assert localfs.hash_file_remembered(data, tmp_path / "digests") == (
-        hash_bytes(_pattern(MIB)),
-        MIB,
-    )
+    assert localfs.remembered_digest(data, tmp_path / "digests") is None
+    digest, _, _ = localfs.hash_file_remembered(data, tmp_path / "digests")
+    assert digest == hash_bytes(_pattern(MIB))
 
 
 def test_small_files_and_no_cache_folder_are_just_hashed(

@@ -76,6 +76,20 @@ class BaseArtifactStore(abc.ABC):
             Path, size and digest of what was stored.
         """
 
+    def put_hashed_file(
+        self, source: Path, dest: str, *, digest: str, identity: str
+    ) -> ArtifactInfo:
+        """Copy a local file that hashed to ``digest`` while it had ``identity``.
+
+        ``digest`` and ``identity`` are what
+        :func:`~loopml.artifacts.localfs.hash_file_remembered` returned for the file. A
+        store that can see the file still has that identity once copied may take
+        ``digest`` for the copy's without hashing the bytes again (the local store does:
+        any write to the file changes its identity); by default, and whenever the file
+        changed, this is :meth:`put_file` with ``expected_digest=digest``.
+        """
+        return self.put_file(source, dest, expected_digest=digest)
+
     @abc.abstractmethod
     def put_bytes(
         self, data: bytes, dest: str, *, expected_digest: str | None = None

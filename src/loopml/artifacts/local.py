@@ -78,6 +78,22 @@ class LocalArtifactStore(BaseArtifactStore):
             regular = stat_module.S_ISREG(os.fstat(stream.fileno()).st_mode)
             return self._write(stream, dest, target, expected_digest, kernel_copy=regular)
 
+    def put_hashed_file(
+        self, source: Path, dest: str, *, digest: str, identity: str
+    ) -> ArtifactInfo:
+        """Copy a file hashed earlier; not hashed again if it did not change since.
+
+        See :meth:`BaseArtifactStore.put_hashed_file`: if the open file still has
+        ``identity`` after the copy, ``digest`` is taken for the copy's; otherwise the
+        copy is hashed and refused unless it matches ``digest``, as by :meth:`put_file`.
+        """
+        target = self._resolve(dest, field="dest")
+        with open(source, "rb", buffering=0) as stream:
+            regular = stat_module.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            return self._write(
+                stream, dest, target, digest, kernel_copy=regular, source_identity=identity
+            )
+
     def put_bytes(
         self, data: bytes, dest: str, *, expected_digest: str | None = None
     ) -> ArtifactInfo:
@@ -100,6 +116,7 @@ class LocalArtifactStore(BaseArtifactStore):
         expected_digest: str | None,
         *,
         kernel_copy: bool = False,
+        source_identity: str | None = None,
     ) -> ArtifactInfo:
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -107,7 +124,11 @@ class LocalArtifactStore(BaseArtifactStore):
                 raise StoreError(f"dest {dest!r} is a folder of artifacts, not a file")
             if kernel_copy:
                 digest, size = copy_file_atomic(
-                    stream.fileno(), target, label=dest, expected_digest=expected_digest
+                    stream.fileno(),
+                    target,
+                    label=dest,
+                    expected_digest=expected_digest,
+                    source_identity=source_identity,
                 )
             else:
                 digest, size = write_atomic(

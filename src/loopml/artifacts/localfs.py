@@ -12,7 +12,10 @@ Two ways in: :func:`write_atomic` copies a stream and hashes each chunk on the w
 :func:`copy_file_atomic` copies a local file inside the kernel (a reflink where the
 filesystem shares extents) while the new bytes are already being written back to disk, then
 hashes the temporary copy itself, memory-mapped, before the rename. Either way the digest
-checked against ``expected_digest`` and recorded is that of the bytes that were stored.
+checked against ``expected_digest`` and recorded is that of the bytes that were stored;
+the one shortcut is a file whose digest :func:`hash_file_remembered` keeps under an
+identity (device, inode, size, mtime, ctime) that it still has after the copy: any write
+to it would have changed that identity, so its copy is not hashed a second time.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import blake3
 
@@ -44,9 +47,11 @@ from loopml.artifacts.hashing import (
 
 __all__ = [
     "TEMP_PREFIX",
+    "FileDigest",
     "copy_file_atomic",
     "hash_file_remembered",
     "read_recorded_digest",
+    "remembered_digest",
     "write_atomic",
 ]
 
@@ -113,24 +118,36 @@ def copy_file_atomic(
     *,
     label: str,
     expected_digest: str | None = None,
+    source_identity: str | None = None,
     record_digest: bool = True,
 ) -> tuple[str, int]:
     """Copy the open local file ``source_fd`` (from its position on) to ``target`` atomically.
 
     The copy stays in the kernel (``copy_file_range``, which is a reflink on filesystems
-    that share extents, else ``sendfile``, else a read/write loop), the new bytes are
-    written back to disk while they are still being copied and hashed, and the digest is
+    that share extents, else ``sendfile``, else a read/write loop), and the new bytes are
+    written back to disk while they are still being copied and hashed. The digest is
     computed from the temporary copy itself (memory-mapped, multithreaded) once it is
-    complete: what is checked and recorded is what was stored, even if the source changed
-    while it was copied. Arguments and result as for :func:`write_atomic`.
-    """
+    complete, so what is checked and recorded is what was stored even if the source
+    changed while it was copied, with one exception: given the ``source_identity`` under
+    which ``expected_digest`` is remembered (:func:`hash_file_remembered`), a whole-file
+    copy whose source still has that identity once copied is not hashed again, since
+    any write to the source in between would have changed it.
 
-    large = os.fstat(source_fd).st_size >= _WRITE_BACK_MIN
+    Arguments and result as for :func:`write_atomic`.
+    """
+    start = os.fstat(source_fd)
+    large = start.st_size >= _WRITE_BACK_MIN
+    whole = os.lseek(source_fd, 0, os.SEEK_CUR) == 0
 
     def fill(fd: int) -> tuple[str, int]:
         with _writing_back(fd) if large else contextlib.nullcontext():
             _kernel_copy(source_fd, fd)
-            digest, size = _hash_fd(fd)
+            size = os.fstat(fd).st_size
+            unchanged = _identity(os.fstat(source_fd)) == _identity(start) == source_identity
+            if expected_digest is not None and whole and unchanged and size == start.st_size:
+                digest = expected_digest
+            else:
+                digest, size = _hash_fd(fd)
         os.fsync(fd)  # what the write-back has not done yet, and the file's metadata
         return digest, size
 
@@ -310,7 +327,19 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def hash_file_remembered(path: Path, cache_dir: Path | None) -> tuple[str, int]:
+class FileDigest(NamedTuple):
+    """A local file's digest and size, and the identity they are remembered under.
+
+    ``identity`` is None when the digest is not remembered (a small file, no cache folder,
+    a file changed moments ago or while it was hashed).
+    """
+
+    digest: str
+    size: int
+    identity: str | None
+
+
+def hash_file_remembered(path: Path, cache_dir: Path | None) -> FileDigest:
     """Digest and size of a local file, remembered in ``cache_dir`` while it is unchanged.
 
     Like :func:`~loopml.artifacts.hashing.hash_file`, but a file hashed before is not
@@ -329,24 +358,48 @@ def hash_file_remembered(path: Path, cache_dir: Path | None) -> tuple[str, int]:
     """
     before = os.stat(path)
     if cache_dir is None or before.st_size < _REMEMBER_MIN:
-        return hash_file(path)
-    entry = cache_dir / f"{before.st_dev:x}-{before.st_ino:x}"
-    identity = _identity(before)
-    with contextlib.suppress(OSError, ValueError):  # no entry, or not one of ours
-        digest, _, remembered = entry.read_text(encoding="ascii").strip().partition(" ")
-        if remembered == identity:
-            return check_digest(digest), before.st_size
+        return FileDigest(*hash_file(path), None)
+    remembered = _remembered(cache_dir, before)
+    if remembered is not None:
+        return remembered
     started = time.time_ns()
     digest, size = hash_file(path)
     after = os.stat(path)
+    identity = _identity(before)
     settled = max(after.st_mtime_ns, after.st_ctime_ns) < started - _RACY_NS
-    if _identity(after) == identity and settled:
-        with contextlib.suppress(OSError):  # only a cache: a failure costs a hash next time
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            temp = cache_dir / (TEMP_PREFIX + secrets.token_hex(8))
-            temp.write_text(f"{digest} {identity}\n", encoding="ascii")
-            os.replace(temp, entry)
-    return digest, size
+    if _identity(after) != identity or not settled:
+        return FileDigest(digest, size, None)
+    temp = cache_dir / (TEMP_PREFIX + secrets.token_hex(8))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temp.write_text(f"{digest} {identity}\n", encoding="ascii")
+        os.replace(temp, _entry(cache_dir, before))
+    except OSError:  # only a cache: a failure costs a hash next time
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        return FileDigest(digest, size, None)
+    return FileDigest(digest, size, identity)
+
+
+def remembered_digest(path: Path, cache_dir: Path | None) -> FileDigest | None:
+    """The digest :func:`hash_file_remembered` keeps for ``path`` as it is now, if any."""
+    if cache_dir is None:
+        return None
+    return _remembered(cache_dir, os.stat(path))
+
+
+def _remembered(cache_dir: Path, stat: os.stat_result) -> FileDigest | None:
+    identity = _identity(stat)
+    with contextlib.suppress(OSError, ValueError):  # no entry, or not one of ours
+        text = _entry(cache_dir, stat).read_text(encoding="ascii")
+        digest, _, remembered = text.strip().partition(" ")
+        if remembered == identity:
+            return FileDigest(check_digest(digest), stat.st_size, identity)
+    return None
+
+
+def _entry(cache_dir: Path, stat: os.stat_result) -> Path:
+    return cache_dir / f"{stat.st_dev:x}-{stat.st_ino:x}"
 
 
 def _identity(stat: os.stat_result) -> str:
