@@ -180,7 +180,7 @@ class DatasetService:
         done = 0
         files = []
         for item in staged.files:
-            digest, size = hash_file_remembered(item.path, digests)
+            digest, size, _ = hash_file_remembered(item.path, digests)
             done += size
             notify("hashing", done, total)
             files.append(DatasetFile(item.name, blob_path(digest), size, digest, item.n_rows))
@@ -199,13 +199,26 @@ class DatasetService:
         tags: Mapping[str, str] | None,
         notify: Progress,
     ) -> DatasetVersion:
+        from loopml.artifacts.localfs import remembered_digest
+
+        digests = None if self.cache_dir is None else self.cache_dir / "digests"
         written: list[str] = []
         total = sum(f.size for f in files)
         done = 0
         try:
             for item, file in zip(staged.files, files, strict=True):
                 if not self.artifacts.exists(file.blob_path):
-                    self.artifacts.put_file(item.path, file.blob_path, expected_digest=file.digest)
+                    # A file still as it was when hashed is not hashed again while copied:
+                    # the store checks that its identity did not change meanwhile.
+                    known = remembered_digest(item.path, digests)
+                    if known is not None and known.identity and known.digest == file.digest:
+                        self.artifacts.put_hashed_file(
+                            item.path, file.blob_path, digest=file.digest, identity=known.identity
+                        )
+                    else:
+                        self.artifacts.put_file(
+                            item.path, file.blob_path, expected_digest=file.digest
+                        )
                     written.append(file.blob_path)
                 done += file.size
                 notify("storing", done, total)
