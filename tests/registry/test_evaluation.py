@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -348,7 +349,7 @@ def test_predictions_must_be_given_exactly_once() -> None:
     ],
 )
 def test_scores_that_are_not_probabilities_are_refused(
-    y: list[int], scores: list[object], message: str
+    y: list[int], scores: list[Any], message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message) as caught:
         classification_metrics(y, scores)
