@@ -28,6 +28,12 @@ __all__ = ["Database", "display_url", "normalize_url"]
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
+# Pooled connections kept open per process. A server runs up to 40 requests at once in
+# its thread pool; SQLAlchemy's default of 5 (plus 10 that are closed again on return)
+# made a busy server open and close a connection for most transactions (on PostgreSQL a
+# new backend process each time). Connections are opened only when needed.
+POOL_SIZE = 20
+POOL_OVERFLOW = 5
 _WRITE_OPTION = "loopml_write"
 
 
@@ -88,6 +94,8 @@ def _sqlite_engine(url: URL) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if memory:
         kwargs["poolclass"] = StaticPool
+    else:
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -140,7 +148,9 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = 10
-    engine = sa.create_engine(url, connect_args=connect_args)
+    engine = sa.create_engine(
+        url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
