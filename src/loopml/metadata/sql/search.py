@@ -40,7 +40,7 @@ from loopml.core.errors import ValidationError
 from loopml.core.filters import And, Compare, Expr, Field, Not, Or, OrderBy
 from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
-from loopml.metadata.sql.snapshots import load_runs
+from loopml.metadata.sql.snapshots import runs_of_rows
 
 __all__ = ["INDEXED_PREFIX", "MAX_RESULTS", "compile_filter", "search_runs"]
 
@@ -310,7 +310,7 @@ def search_runs(
     plan = _plan(filter, db.dialect)
     order_columns = _order_columns(plan, order_by)
     query = (
-        sa.select(runs.c.id)
+        sa.select(runs)  # every column: the page needs no second look-up of its runs
         .select_from(plan.source)
         .where(runs.c.experiment_id.in_(list(experiment_ids)), *plan.where)
     )
@@ -319,8 +319,8 @@ def search_runs(
     query = query.order_by(*order_columns).limit(max_results + 1).offset(offset)
 
     def work(connection: Connection) -> list[Any]:
-        ids = list(connection.execute(query).scalars())
-        return [ids[max_results:], load_runs(connection, ids[:max_results])]
+        rows = connection.execute(query).all()
+        return [rows[max_results:], runs_of_rows(connection, rows[:max_results])]
 
     more, page = db.read(work)
     next_token = encode_page_token(offset + max_results) if more else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +17,7 @@ from loopml.core.entities import Metric, Run, RunStatus, frozen_mapping
 from loopml.core.errors import ConflictError, NotFoundError
 from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
 
-__all__ = ["load_runs", "metric_value", "require_run", "stored_value"]
+__all__ = ["load_runs", "metric_value", "require_run", "runs_of_rows", "stored_value"]
 
 runs = table_of(RunRow)
 params = table_of(ParamRow)
@@ -55,71 +57,105 @@ def require_run(connection: Connection, run_id: str, *, write: bool) -> sa.Row[A
 def load_runs(connection: Connection, run_ids: Sequence[str]) -> list[Run]:
     """The runs with these ids, in this order, each with params, latest metrics and tags.
 
-    Four queries per chunk of ids, whatever the number of runs (no N+1).
+    Two queries per chunk of ids, whatever the number of runs (no N+1).
     """
-    found: dict[str, Run] = {}
+    rows: list[sa.Row[Any]] = []
     for start in range(0, len(run_ids), _CHUNK):
-        found.update(_load_chunk(connection, run_ids[start : start + _CHUNK]))
-    return [found[run_id] for run_id in run_ids if run_id in found]
+        chunk = {"ids": list(run_ids[start : start + _CHUNK])}
+        rows += connection.execute(_QUERIES[connection.dialect.name].runs, chunk).all()
+    by_id = {row.id: row for row in rows}
+    return runs_of_rows(connection, [by_id[run_id] for run_id in run_ids if run_id in by_id])
 
 
-def _page_queries(dialect: str) -> tuple[sa.Select[Any], ...]:
-    """The four queries of :func:`load_runs`, each with one ``ids`` parameter.
+def runs_of_rows(connection: Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
+    """Snapshots of these ``runs`` rows (every column), in order, with what they logged.
+
+    One query per chunk of rows loads the params, tags and latest metrics of all of them.
+    """
+    result: list[Run] = []
+    for start in range(0, len(rows), _CHUNK):
+        result += _runs_of_chunk(connection, rows[start : start + _CHUNK])
+    return result
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The statements of a page load for one dialect, each with one ``ids`` parameter.
 
     Built once: SQLAlchemy then reuses their compiled form and cache key. On PostgreSQL
     the ids go as one array (``= ANY(:ids)``), so the statement text is the same for every
     page and psycopg prepares it once; elsewhere as an expanding ``IN`` list.
     """
 
+    runs: sa.Select[Any]
+    children: sa.CompoundSelect[Any]
+
+
+def _queries(dialect: str) -> _Queries:
     def among(column: Any) -> ColumnElement[bool]:
         if dialect == "postgresql":
             ids = sa.bindparam("ids", type_=sa.ARRAY(sa.String))
             return column == sa.any_(ids)  # type: ignore[no-any-return]
         return column.in_(sa.bindparam("ids", expanding=True))  # type: ignore[no-any-return]
 
-    return (
-        sa.select(params.c.run_id, params.c.key, params.c.value).where(among(params.c.run_id)),
-        sa.select(tags.c.run_id, tags.c.key, tags.c.value).where(among(tags.c.run_id)),
+    no_text = sa.cast(sa.null(), sa.Text)
+    no_number = sa.cast(sa.null(), sa.Float(53))
+    no_int = sa.cast(sa.null(), sa.BigInteger)
+    # One round trip for all three kinds: (kind, run_id, key, text, number, step, time).
+    children = sa.union_all(
         sa.select(
-            latest.c.run_id, latest.c.key, latest.c.value, latest.c.step, latest.c.timestamp
+            sa.literal_column(str(_PARAM)), params.c.run_id, params.c.key, params.c.value,
+            no_number, no_int, no_int,
+        ).where(among(params.c.run_id)),
+        sa.select(
+            sa.literal_column(str(_TAG)), tags.c.run_id, tags.c.key, tags.c.value,
+            no_number, no_int, no_int,
+        ).where(among(tags.c.run_id)),
+        sa.select(
+            sa.literal_column(str(_METRIC)), latest.c.run_id, latest.c.key, no_text,
+            latest.c.value, latest.c.step, latest.c.timestamp,
         ).where(among(latest.c.run_id)),
-        sa.select(runs).where(among(runs.c.id)),
-    )
+    )  # fmt: skip
+    return _Queries(runs=sa.select(runs).where(among(runs.c.id)), children=children)
 
 
-_QUERIES = {dialect: _page_queries(dialect) for dialect in ("postgresql", "sqlite")}
+_PARAM, _TAG, _METRIC = 0, 1, 2
+_QUERIES = {dialect: _queries(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def _load_chunk(connection: Connection, run_ids: Sequence[str]) -> dict[str, Run]:
-    ids = {"ids": list(run_ids)}
-    params_query, tags_query, metrics_query, runs_query = _QUERIES[connection.dialect.name]
-    run_params: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    run_tags: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    run_metrics: dict[str, dict[str, Metric]] = {run_id: {} for run_id in run_ids}
+def _runs_of_chunk(connection: Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
+    ids = [row.id for row in rows]
+    logged: dict[str, tuple[dict[str, str], dict[str, str], dict[str, Metric]]] = {
+        run_id: ({}, {}, {}) for run_id in ids
+    }
+    children = connection.execute(_QUERIES[connection.dialect.name].children, {"ids": ids})
     # .all() fetches the rows at once; iterating the result fetches them one by one.
-    for run_id, key, value in connection.execute(params_query, ids).all():
-        run_params[run_id][key] = value
-    for run_id, key, value in connection.execute(tags_query, ids).all():
-        run_tags[run_id][key] = value
-    for run_id, key, value, step, timestamp in connection.execute(metrics_query, ids).all():
-        run_metrics[run_id][key] = Metric(key, metric_value(value), step, timestamp)
-    result: dict[str, Run] = {}
-    for row in connection.execute(runs_query, ids).all():
-        result[row.id] = Run(
-            id=row.id,
-            experiment_id=row.experiment_id,
-            name=row.name,
-            status=RunStatus(row.status),
-            start_time=from_ms(row.start_time),
-            end_time=None if row.end_time is None else from_ms(row.end_time),
-            parent_run_id=row.parent_run_id,
-            user=row.user,
-            note=row.note,
-            error=row.error,
-            params=frozen_mapping(run_params[row.id]),
-            metrics=frozen_mapping(run_metrics[row.id]),
-            tags=frozen_mapping(run_tags[row.id]),
-            environment=frozen_mapping(row.environment or {}),
-            deleted=bool(row.deleted),
+    for kind, run_id, key, text, number, step, timestamp in children.all():
+        if kind == _METRIC:
+            logged[run_id][2][key] = Metric(key, metric_value(number), step, timestamp)
+        else:
+            logged[run_id][kind][key] = text
+    result = []
+    for row in rows:
+        run_params, run_tags, run_metrics = logged[row.id]
+        # The dicts are this function's own: a read-only view needs no copy.
+        result.append(
+            Run(
+                id=row.id,
+                experiment_id=row.experiment_id,
+                name=row.name,
+                status=RunStatus(row.status),
+                start_time=from_ms(row.start_time),
+                end_time=None if row.end_time is None else from_ms(row.end_time),
+                parent_run_id=row.parent_run_id,
+                user=row.user,
+                note=row.note,
+                error=row.error,
+                params=MappingProxyType(run_params),
+                metrics=MappingProxyType(run_metrics),
+                tags=MappingProxyType(run_tags),
+                environment=frozen_mapping(row.environment or {}),
+                deleted=bool(row.deleted),
+            )
         )
     return result
