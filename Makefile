@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/run_tracking.py
 	$(PY) bench/run_server.py
 	$(PY) bench/run_profile.py
+	$(PY) bench/run_register.py
 
 clean:
 	bash scripts/services.sh stop || true
