@@ -161,7 +161,7 @@ def list_audit_events(
     request: Request,
     context: ContextDep,
     entity: str | None = Query(None, max_length=256),
-    after_seq: int = Query(0, ge=0),
+    after_seq: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> AuditEventList:
     found = require_project(request, project, Role.VIEWER)
@@ -179,7 +179,7 @@ def list_audit_events(
 def list_all_audit_events(
     request: Request,
     context: ContextDep,
-    after_seq: int = Query(0, ge=0),
+    after_seq: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> AuditEventList:
     require_server_admin(request)

@@ -4,8 +4,9 @@ versions and aliases. Every write is audited by the store with the caller as the
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.requests import Request
 
 from loopml.core.auth import Role
@@ -30,6 +31,8 @@ from loopml.server.schemas.models import (
 __all__ = ["model_read", "router", "version_read"]
 
 router = APIRouter(tags=["models"])
+# Version numbers are 32-bit in the database: larger ones are refused, not overflowed.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def model_read(model: RegisteredModel) -> ModelRead:
@@ -141,7 +144,9 @@ def create_version(
 @router.get(
     "/models/{model_id}/versions/{version}", response_model=VersionRead, summary="A version"
 )
-def get_version(model_id: str, version: int, request: Request, context: ContextDep) -> VersionRead:
+def get_version(
+    model_id: str, version: VersionNumber, request: Request, context: ContextDep
+) -> VersionRead:
     require_model(request, model_id, Role.VIEWER)
     return version_read(context.metadata.get_model_version(model_id, version))
 
@@ -162,7 +167,7 @@ def get_version_by_id(version_id: str, request: Request, context: ContextDep) ->
 )
 def update_version(
     model_id: str,
-    version: int,
+    version: VersionNumber,
     body: VersionUpdate,
     request: Request,
     principal: PrincipalDep,

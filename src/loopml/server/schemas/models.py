@@ -111,7 +111,7 @@ class VersionList(ReadModel):
 
 
 class AliasSet(WriteModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
 
 
 class AliasChangeRead(ReadModel):
@@ -128,7 +128,7 @@ class AliasChangeList(ReadModel):
 
 
 class ApprovalRequestBody(WriteModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     alias: Text = Field(max_length=64)
     comment: Text = ""
 
