@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -328,3 +329,23 @@ def test_a_diff_skips_columns_without_a_drift_measure(service: DatasetService) -
     by_name = {c.name: c for c in diff.columns}
     assert by_name["note"].drift_score is None
     assert by_name["age"].drifted
+
+
+class _RacedStore(SqlMetadataStore):
+    """Another registration of the same content records its version, then ours fails."""
+
+    def create_dataset_version(self, version: DatasetVersionCreate) -> object:  # type: ignore[override]
+        other = self.ensure_dataset(self.project_id, "other")  # type: ignore[attr-defined]
+        super().create_dataset_version(dataclasses.replace(version, dataset_id=other.id))
+        raise OSError("connection lost")
+
+
+def test_a_failed_registration_keeps_a_blob_a_concurrent_one_recorded(tmp_path: Path) -> None:
+    with _RacedStore(f"sqlite:///{tmp_path}/loopml.db") as store:
+        project = store.ensure_project("people")
+        store.project_id = project.id  # type: ignore[attr-defined]
+        service = DatasetService(store, LocalArtifactStore(tmp_path / "artifacts"), project)
+        with pytest.raises(OSError, match="connection lost"):
+            service.register("people", _frame(), profile=False)
+        (other,) = store.list_dataset_versions(store.get_dataset_by_name(project.id, "other").id)
+        assert service.read_table(other).num_rows == 200  # its blob is still there

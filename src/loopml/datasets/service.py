@@ -37,7 +37,7 @@ from loopml.core.datasets import (
     parse_dataset_ref,
 )
 from loopml.core.entities import Project
-from loopml.core.errors import DataValidationError, NotFoundError
+from loopml.core.errors import DataValidationError, LoopmlError, NotFoundError
 from loopml.core.validation_report import ValidationReport
 from loopml.datasets.sources import StagedData, arrow_schema_json, stage
 from loopml.metadata.base import BaseMetadataStore
@@ -242,9 +242,25 @@ class DatasetService:
                 )
             )
         except BaseException:
-            for path in written:  # no orphaned blob: only what this call wrote
-                self.artifacts.delete(path)
+            # No orphaned blob: remove what this call wrote, unless a registration of the
+            # same content that ran at the same time has recorded a version using it.
+            in_use = self._referenced_blobs() if written else set()
+            for path in written:
+                if path not in in_use:
+                    self.artifacts.delete(path)
             raise
+
+    def _referenced_blobs(self) -> set[str]:
+        """The blobs the project's dataset versions point at (the failure path only)."""
+        try:
+            return {
+                file.blob_path
+                for dataset in self.metadata.list_datasets(self.project.id)
+                for version in self.metadata.list_dataset_versions(dataset.id)
+                for file in version.files
+            }
+        except LoopmlError:  # the store that just failed may still be failing
+            return set()
 
     # -- finding -----------------------------------------------------------------------
 
