@@ -26,6 +26,8 @@ latest = table_of(LatestMetricRow)
 
 # Bound parameters per IN list; well under every backend's limit.
 _CHUNK = 500
+# Every write starts with this look-up; built once, so SQLAlchemy reuses its compiled form.
+_RUN_QUERY = sa.select(runs.c.id, runs.c.deleted).where(runs.c.id == sa.bindparam("run_id"))
 
 
 def stored_value(value: float) -> float | None:
@@ -40,9 +42,7 @@ def metric_value(value: float | None) -> float:
 
 def require_run(connection: Connection, run_id: str, *, write: bool) -> sa.Row[Any, Any]:
     """The run's row; NotFoundError if unknown, ConflictError if deleted and ``write``."""
-    row = connection.execute(
-        sa.select(runs.c.id, runs.c.deleted).where(runs.c.id == run_id)
-    ).first()
+    row = connection.execute(_RUN_QUERY, {"run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"run {run_id!r} not found", field="run_id")
     if write and row.deleted:
