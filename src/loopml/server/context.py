@@ -66,6 +66,7 @@ class ServerContext:
         self._artifacts: dict[str, BaseArtifactStore] = {}
         self._root: BaseArtifactStore | None = None
         self._run_projects: dict[str, str] = {}
+        self._experiment_projects: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -111,10 +112,19 @@ class ServerContext:
         project_id = self._run_projects.get(run_id)
         if project_id is None:
             run = self.metadata.get_run(run_id)
-            project_id = self.metadata.get_experiment(run.experiment_id).project_id
-            if len(self._run_projects) >= _RUN_CACHE_SIZE:
-                self._run_projects.clear()
-            self._run_projects[run_id] = project_id
+            project_id = self.project_of_experiment(run.experiment_id)
+            _remember(self._run_projects, run_id, project_id)
+        return project_id
+
+    def project_of_experiment(self, experiment_id: str) -> str:
+        """The id of the project an experiment belongs to; NotFoundError if unknown.
+
+        Cached: an experiment never changes project.
+        """
+        project_id = self._experiment_projects.get(experiment_id)
+        if project_id is None:
+            project_id = self.metadata.get_experiment(experiment_id).project_id
+            _remember(self._experiment_projects, experiment_id, project_id)
         return project_id
 
     def ping(self) -> None:
@@ -132,3 +142,10 @@ class ServerContext:
     def close(self) -> None:
         """Release the stores' connections."""
         self.metadata.close()
+
+
+def _remember(cache: dict[str, str], key: str, value: str) -> None:
+    """Put ``key`` in a cache that is emptied when full (records are never re-parented)."""
+    if len(cache) >= _RUN_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value

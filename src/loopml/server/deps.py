@@ -49,6 +49,7 @@ __all__ = [
     "is_public",
     "require_authentication",
     "require_experiment",
+    "require_experiment_project",
     "require_project",
     "require_run",
     "require_server_admin",
@@ -239,6 +240,25 @@ def require_experiment(request: Request, experiment_id: str, needed: Role) -> Ex
         field="experiment_id",
         load=lambda c, i: c.metadata.get_experiment(i),
     )
+
+
+def require_experiment_project(request: Request, experiment_id: str, needed: Role) -> str:
+    """The id of the project of experiment ``experiment_id``, if the caller has ``needed``.
+
+    :func:`require_experiment` without reading the experiment: its project is cached (an
+    experiment never moves), so a search authorizes without a query. The same 404 for an
+    unknown experiment and one in a project the caller has no role in.
+    """
+    context = get_context(request)
+    check_id(experiment_id, field="experiment_id")
+    try:
+        project_id = context.project_of_experiment(experiment_id)
+        _authorize(context, _principal_of(request), project_id, needed)
+    except NotFoundError:
+        raise NotFoundError(
+            f"experiment {experiment_id!r} not found", field="experiment_id"
+        ) from None
+    return project_id
 
 
 def require_run(request: Request, run_id: str, needed: Role) -> str:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from loopml.core.auth import Role
 from loopml.core.entities import Metric, Run, RunPage
 from loopml.core.filters import Expr, OrderBy, parse_filter, parse_order_by
-from loopml.server.deps import ContextDep, require_experiment
+from loopml.server.deps import ContextDep, require_experiment_project
 from loopml.server.schemas.runs import RunPageRead, RunSearch
 
 __all__ = ["page_json", "router", "run_json"]
@@ -36,7 +36,7 @@ _JSON_OPTIONS = orjson.OPT_UTC_Z
 def search_runs(body: RunSearch, request: Request, context: ContextDep) -> Response:
     """Filters use the language of ``docs/filters.md``; ``page_token`` continues a search."""
     for experiment_id in dict.fromkeys(body.experiment_ids):
-        require_experiment(request, experiment_id, Role.VIEWER)
+        require_experiment_project(request, experiment_id, Role.VIEWER)
     page = context.metadata.search_runs(
         body.experiment_ids,
         _parse_filter(body.filter),
