@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from loopml.auth.cache import VerifiedTokens
 from loopml.auth.tokens import (
     format_token,
     hash_secret,
@@ -40,15 +41,20 @@ _DUMMY_HASH = hash_secret("")
 class AuthService:
     """Users, API tokens, and the checks every server request goes through.
 
-    The service keeps no token state between calls: each :meth:`authenticate` reads the
-    token's record, so a revocation takes effect on the very next request. Safe to share
-    between threads when the stores are.
+    A revocation takes effect on the very next request: :meth:`authenticate` reads the
+    token's record on every call, unless a ``stamp`` is given: then a process remembers
+    the tokens it verified (:class:`~loopml.auth.cache.VerifiedTokens`) for as long as
+    the stamp, which the store changes whenever a token or user loses access, stays the
+    same, and at most ``cache_ttl``. Safe to share between threads when the stores are.
 
     Args:
         store: Where users and tokens live.
         metadata: The projects that tokens name.
         clock: Current aware UTC time; tests pass a fake.
         touch_interval: ``last_used_at`` is written at most this often per token.
+        stamp: The store's change stamp (e.g. ``SqlAuthStore.auth_stamp``); None reads
+            the record on every call.
+        cache_ttl: The longest a verified token is used without reading its record.
 
     Example:
         >>> import tempfile
@@ -70,11 +76,14 @@ class AuthService:
         *,
         clock: Callable[[], datetime] = now,
         touch_interval: timedelta = timedelta(minutes=1),
+        stamp: Callable[[], Hashable | None] | None = None,
+        cache_ttl: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
         self.metadata = metadata
         self.clock = clock
         self.touch_interval = touch_interval
+        self._verified = None if stamp is None else VerifiedTokens(stamp, cache_ttl)
 
     # Requests
 
@@ -98,25 +107,35 @@ class AuthService:
                 "the token is malformed: expected lml_<32 hex>_<43 characters>", field="token"
             )
         token_id, secret = parts
-        try:
-            token, user, stored_hash = self.store.get_token_for_auth(token_id)
-        except NotFoundError:
-            secret_matches(secret, _DUMMY_HASH)
-            raise AuthenticationError(_INVALID, field="token") from None
-        if not secret_matches(secret, stored_hash):
-            raise AuthenticationError(_INVALID, field="token")
         moment = self.clock()
-        if token.revoked_at is not None:
-            raise AuthenticationError(f"token {token.id} was revoked", field="token")
+        verified = self._verified
+        # The stamp is read before the record, so a change in between is never missed.
+        stamp = None if verified is None else verified.stamp()
+        cached = None if verified is None else verified.get(token_id, secret, stamp, moment)
+        if cached is not None:
+            token, user = cached
+        else:
+            try:
+                token, user, stored_hash = self.store.get_token_for_auth(token_id)
+            except NotFoundError:
+                secret_matches(secret, _DUMMY_HASH)
+                raise AuthenticationError(_INVALID, field="token") from None
+            if not secret_matches(secret, stored_hash):
+                raise AuthenticationError(_INVALID, field="token")
+            _check_usable(token, user, moment)
+            if verified is not None:
+                verified.put(token, user, stored_hash, stamp, moment)
         if token.expires_at is not None and moment >= token.expires_at:
-            raise AuthenticationError(
-                f"token {token.id} expired at {token.expires_at.isoformat()}: create a new one",
-                field="token",
-            )
-        if user.disabled:
-            raise AuthenticationError(f"user {user.name!r} is disabled", field="token")
+            _check_usable(token, user, moment)  # raises: it expired while remembered
         if token.last_used_at is None or moment - token.last_used_at >= self.touch_interval:
-            self.store.touch_token(token.id, moment)
+            try:
+                self.store.touch_token(token.id, moment)
+            except NotFoundError:  # deleted since it was read (with its project)
+                if verified is not None:
+                    verified.forget(token.id)
+                raise AuthenticationError(_INVALID, field="token") from None
+            if verified is not None:
+                verified.update(dataclasses.replace(token, last_used_at=moment))
         return _principal(token, user)
 
     def authorize(self, principal: Principal, project_id: str, needed: Role) -> Role:
@@ -256,6 +275,19 @@ class AuthService:
     def enable_user(self, name: str) -> User:
         """Enable a disabled user again; their unexpired, unrevoked tokens work again."""
         return self.store.set_user_disabled(self.store.get_user_by_name(name).id, False)
+
+
+def _check_usable(token: ApiToken, user: User, moment: datetime) -> None:
+    """Raise AuthenticationError for a revoked or expired token or a disabled user."""
+    if token.revoked_at is not None:
+        raise AuthenticationError(f"token {token.id} was revoked", field="token")
+    if token.expires_at is not None and moment >= token.expires_at:
+        raise AuthenticationError(
+            f"token {token.id} expired at {token.expires_at.isoformat()}: create a new one",
+            field="token",
+        )
+    if user.disabled:
+        raise AuthenticationError(f"user {user.name!r} is disabled", field="token")
 
 
 def _principal(token: ApiToken, user: User) -> Principal:

@@ -77,7 +77,8 @@ class ServerContext:
 
         metadata = SqlMetadataStore(config.store_url)
         try:
-            return cls(config, metadata, AuthService(metadata, metadata))
+            auth = AuthService(metadata, metadata, stamp=metadata.auth_stamp)
+            return cls(config, metadata, auth)
         except BaseException:
             metadata.close()
             raise

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loopml.core.auth import ApiToken, Role, User, check_user_name, parse_role
 from loopml.core.clock import from_ms, now_ms, to_ms
-from loopml.core.errors import AlreadyExistsError, NotFoundError, ValidationError
+from loopml.core.errors import AlreadyExistsError, NotFoundError, StoreError, ValidationError
 from loopml.core.ids import new_id
 from loopml.metadata.auth_base import BaseAuthStore
 from loopml.metadata.sql.auth_schema import ApiTokenRow, UserRow
@@ -103,10 +107,51 @@ def _token_not_found(token_id: str) -> NotFoundError:
     return NotFoundError(f"token {token_id!r} not found", field="token_id")
 
 
+T = TypeVar("T")
+
+
 class SqlAuthStore(BaseAuthStore):
     """Users and API tokens in a SQL database."""
 
     _db: Database
+
+    # Change stamp
+
+    def auth_stamp(self) -> Hashable | None:
+        """A value that changes whenever a token or a user loses or regains access.
+
+        For :class:`~loopml.auth.AuthService`, which remembers verified tokens while it
+        stays the same. For a SQLite file it is the content of ``<database>.auth`` beside
+        it, a random value that every revocation and every change of a user's status
+        replaces (before and after its transaction), in every process that writes there;
+        reading it is one small file read. None where there is no such cheap signal
+        (PostgreSQL, in-memory SQLite): the service then reads the token every time.
+        """
+        path = self._stamp_path()
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            _replace_stamp(path)  # a first stamp, so "no file" is never a stamp
+            return path.read_bytes()
+
+    def _stamp_path(self) -> Path | None:
+        database = self._db.url.database if self._db.is_sqlite else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(os.path.realpath(database + ".auth"))
+
+    def _changing_access(self, change: Callable[[], T]) -> T:
+        """Run ``change`` with the stamp replaced before and after it."""
+        path = self._stamp_path()
+        if path is None:
+            return change()
+        _replace_stamp(path)
+        try:
+            return change()
+        finally:
+            _replace_stamp(path)
 
     # Users
 
@@ -150,7 +195,7 @@ class SqlAuthStore(BaseAuthStore):
             )
             return connection.execute(sa.select(users).where(users.c.id == user_id)).first()
 
-        row = self._db.write(work)
+        row = self._changing_access(lambda: self._db.write(work))
         if row is None:
             raise _user_not_found(user_id)
         return _user(row)
@@ -273,7 +318,7 @@ class SqlAuthStore(BaseAuthStore):
                 sa.select(*_TOKEN_COLUMNS).where(tokens.c.id == token_id)
             ).first()
 
-        row = self._db.write(work)
+        row = self._changing_access(lambda: self._db.write(work))
         if row is None:
             raise _token_not_found(token_id)
         return _token(row)
@@ -284,6 +329,21 @@ class SqlAuthStore(BaseAuthStore):
         updated = self._db.write(lambda c: c.execute(statement).rowcount)
         if updated == 0:
             raise _token_not_found(token_id)
+
+
+def _replace_stamp(path: Path) -> None:
+    """Give the stamp file a new random value, atomically (readers never see half of it)."""
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        temporary.write_bytes(secrets.token_bytes(16))
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot write {str(path)!r} ({exc.strerror}): server processes would not see "
+            "this change of access; make the store's folder writable",
+            field="store_url",
+        ) from None
 
 
 def _user_values(user: User) -> dict[str, Any]:
