@@ -44,8 +44,8 @@ def test_workers_keep_tcp_nodelay_so_keepalive_requests_do_not_stall(tmp_path: P
     Without the option, Nagle's algorithm and the client's delayed ACK hold every
     response on a reused connection for ~40 ms. This is a correctness check of that
     stall, not a benchmark: a healthy request takes about a millisecond. The stall hits
-    every request, so a couple of slow ones (a busy CI machine) are tolerated while a
-    stalled server fails all twenty.
+    every request, so the median tells the two apart even on a busy machine, where a few
+    requests are slow for other reasons.
     """
     port = _free_port()
     stderr = tmp_path / "stderr.log"
@@ -68,8 +68,8 @@ def test_workers_keep_tcp_nodelay_so_keepalive_requests_do_not_stall(tmp_path: P
             durations.append(time.perf_counter() - started)
             assert response.status == 200
         connection.close()
-        slow = [round(d * 1000, 1) for d in durations if d >= 0.020]
-        assert len(slow) <= 3, [round(d * 1000, 1) for d in durations]
+        median = sorted(durations)[len(durations) // 2]
+        assert median < 0.020, [round(d * 1000, 1) for d in durations]
     finally:
         process.terminate()
         process.wait(30)
