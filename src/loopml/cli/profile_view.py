@@ -80,6 +80,15 @@ def profile_table(document: Mapping[str, Any]) -> Table:
     )
 
 
+_METHODS = {
+    "psi": "PSI",
+    "jensen_shannon": "JS",
+    "wasserstein": "Wasserstein",
+    "ks": "KS",
+    "chi_square": "chi²",
+}
+
+
 def diff_view(diff: DatasetDiff) -> Iterator[RenderableType]:
     """The schema changes, the row counts and a per-column table of a diff."""
     change = diff.new_n_rows - diff.old_n_rows
@@ -96,22 +105,31 @@ def diff_view(diff: DatasetDiff) -> Iterator[RenderableType]:
         )
     if not diff.schema_changed:
         yield Text("  schema unchanged")
-    rows = []
+    result = Table(title="Columns in both versions", title_justify="left", header_style="bold")
+    result.add_column("column", no_wrap=True)
+    result.add_column("nulls", no_wrap=True)
+    result.add_column("mean", no_wrap=True, justify="right")
+    result.add_column("drift", no_wrap=True)
+    result.add_column("score", justify="right", no_wrap=True)
+    result.add_column("", no_wrap=True)
     for c in diff.columns:
-        score = "" if c.drift_score is None else f"{c.drift_score:.3f}"
-        rows.append(
-            (
-                c.name,
-                f"{c.old_null_rate:.1%} -> {c.new_null_rate:.1%}",
-                "" if c.old_mean is None else f"{c.old_mean:.4g}",
-                "" if c.new_mean is None else f"{c.new_mean:.4g}",
-                c.drift_method or "",
-                score,
-                "DRIFT" if c.drifted else "",
-            )
+        nulls = (
+            f"{c.old_null_rate:.1%}"
+            if c.old_null_rate == c.new_null_rate
+            else (f"{c.old_null_rate:.1%}→{c.new_null_rate:.1%}")
         )
-    yield table(
-        "Columns in both versions",
-        ["column", "nulls", "old mean", "new mean", "method", "score", ""],
-        rows,
-    )
+        mean = (
+            ""
+            if c.old_mean is None or c.new_mean is None
+            else (f"{c.old_mean:.4g}→{c.new_mean:.4g}")
+        )
+        score = "" if c.drift_score is None else f"{c.drift_score:.3f}"
+        result.add_row(
+            c.name,
+            nulls,
+            mean,
+            _METHODS.get(c.drift_method or "", c.drift_method or ""),
+            score,
+            Text("DRIFT", style="bold red") if c.drifted else Text(""),
+        )
+    yield result
