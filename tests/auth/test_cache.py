@@ -144,3 +144,19 @@ def test_a_store_without_a_cheap_stamp_is_read_every_time(clock: FakeClock) -> N
     auth.authenticate(secret)
     assert counting.reads == 2
     store.close()
+
+
+def test_remembered_answers_only_what_needs_no_database(
+    server: AuthService, other: AuthService, clock: FakeClock, raw: str
+) -> None:
+    assert server.remembered(raw) is None  # never verified here
+    verified = server.authenticate(raw)
+    assert server.remembered(raw) == verified
+    assert server.remembered(raw[:-1] + ("A" if raw[-1] != "A" else "B")) is None
+    assert server.remembered("not a token") is None
+    clock.advance(timedelta(seconds=60))
+    assert server.remembered(raw) is None  # last_used_at is due: a write
+    server.authenticate(raw)
+    assert server.remembered(raw) == verified
+    other.disable_user("ana")
+    assert server.remembered(raw) is None

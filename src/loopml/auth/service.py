@@ -138,6 +138,29 @@ class AuthService:
                 verified.update(dataclasses.replace(token, last_used_at=moment))
         return _principal(token, user)
 
+    def remembered(self, raw_token: str) -> Principal | None:
+        """The caller of a remembered token, or None if :meth:`authenticate` must decide.
+
+        A principal only when :meth:`authenticate` would need no database now: the token
+        was verified, nothing changed access since, it has not expired and its
+        ``last_used_at`` is not due. It reads nothing but the store's stamp, so a server's
+        event loop may call it and skip a thread hop. It never raises for a bad token.
+        """
+        verified = self._verified
+        parts = split_token(raw_token) if isinstance(raw_token, str) else None
+        if verified is None or parts is None:
+            return None
+        moment = self.clock()
+        cached = verified.get(parts[0], parts[1], verified.stamp(), moment)
+        if cached is None:
+            return None
+        token, user = cached
+        if (token.expires_at is not None and moment >= token.expires_at) or (
+            token.last_used_at is None or moment - token.last_used_at >= self.touch_interval
+        ):
+            return None
+        return _principal(token, user)
+
     def authorize(self, principal: Principal, project_id: str, needed: Role) -> Role:
         """Check that the caller holds at least ``needed`` in a project.
 

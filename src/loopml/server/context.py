@@ -77,6 +77,7 @@ class ServerContext:
 
         metadata = SqlMetadataStore(config.store_url)
         try:
+            metadata.auth_stamp()  # created now, next to the database, not by a request
             auth = AuthService(metadata, metadata, stamp=metadata.auth_stamp)
             return cls(config, metadata, auth)
         except BaseException:

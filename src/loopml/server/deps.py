@@ -116,7 +116,7 @@ async def get_principal(request: Request) -> Principal:
                 raise AuthenticationError(
                     "the Authorization header must be 'Bearer <token>'", field="authorization"
                 )
-            principal = await run_in_threadpool(context.auth.authenticate, raw.strip())
+            principal = await _authenticate(context, raw.strip())
         else:
             cookie = request.cookies.get(SESSION_COOKIE)
             if not cookie:
@@ -124,14 +124,31 @@ async def get_principal(request: Request) -> Principal:
                     "authentication required: send 'Authorization: Bearer <token>' "
                     "(create one with `loopml tokens create`) or log in to the web UI"
                 )
-            principal = await run_in_threadpool(context.auth.authenticate, cookie)
+            principal = await _authenticate(context, cookie)
             if request.method not in SAFE_METHODS:
                 await _check_csrf(request)
     state[_PRINCIPAL_KEY] = principal
     return principal
 
 
-ContextDep = Annotated[ServerContext, Depends(get_context)]
+async def _authenticate(context: ServerContext, raw_token: str) -> Principal:
+    """A token remembered as verified needs no database: no thread hop for it either."""
+    remembered = context.auth.remembered(raw_token)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(context.auth.authenticate, raw_token)
+
+
+async def _context_dependency(request: Request) -> ServerContext:
+    """:func:`get_context` as a dependency, without a thread hop.
+
+    FastAPI runs a plain ``def`` dependency in the thread pool: that cost every request
+    a hop for reading one attribute.
+    """
+    return get_context(request)
+
+
+ContextDep = Annotated[ServerContext, Depends(_context_dependency)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
