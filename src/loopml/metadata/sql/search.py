@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -287,6 +288,32 @@ def decode_page_token(token: str | None) -> int:
     return offset
 
 
+# Building a statement (aliases, conditions) costs more than running it on SQLite, and
+# a dashboard repeats the same few searches: the built statements are kept. Filter trees
+# are frozen, so equal searches are equal keys; SQLAlchemy then also finds the compiled
+# form at once.
+@functools.lru_cache(maxsize=256)
+def _query(
+    dialect: str,
+    experiment_ids: tuple[str, ...],
+    filter: Expr | None,
+    order_by: tuple[OrderBy, ...],
+    limit: int,
+    offset: int,
+    include_deleted: bool,
+) -> sa.Select[Any]:
+    plan = _plan(filter, dialect)
+    order_columns = _order_columns(plan, order_by)
+    query = (
+        sa.select(runs)  # every column: the page needs no second look-up of its runs
+        .select_from(plan.source)
+        .where(runs.c.experiment_id.in_(list(experiment_ids)), *plan.where)
+    )
+    if not include_deleted:
+        query = query.where(runs.c.deleted == sa.false())
+    return query.order_by(*order_columns).limit(limit).offset(offset)
+
+
 def search_runs(
     db: Database,
     experiment_ids: Sequence[str],
@@ -307,16 +334,15 @@ def search_runs(
         experiment_ids = [experiment_ids]
     if not experiment_ids:
         return RunPage(runs=())
-    plan = _plan(filter, db.dialect)
-    order_columns = _order_columns(plan, order_by)
-    query = (
-        sa.select(runs)  # every column: the page needs no second look-up of its runs
-        .select_from(plan.source)
-        .where(runs.c.experiment_id.in_(list(experiment_ids)), *plan.where)
+    query = _query(
+        db.dialect,
+        tuple(experiment_ids),
+        filter,
+        tuple(order_by),
+        max_results + 1,
+        offset,
+        include_deleted,
     )
-    if not include_deleted:
-        query = query.where(runs.c.deleted == sa.false())
-    query = query.order_by(*order_columns).limit(max_results + 1).offset(offset)
 
     def work(connection: Connection) -> list[Any]:
         rows = connection.execute(query).all()
