@@ -27,7 +27,14 @@ from loopml.core.validation import check_key, check_param_value, check_tag_value
 from loopml.metadata.metric_columns import columns_by_key
 from loopml.metadata.sql import metric_chunks
 from loopml.metadata.sql.engine import Database
-from loopml.metadata.sql.schema import BatchKeyRow, LatestMetricRow, ParamRow, TagRow, table_of
+from loopml.metadata.sql.schema import (
+    BatchKeyRow,
+    LatestMetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+    table_of,
+)
 from loopml.metadata.sql.snapshots import require_run
 
 __all__ = ["get_metric_history", "get_metric_series", "log_batch", "numeric_value"]
@@ -36,6 +43,7 @@ latest = table_of(LatestMetricRow)
 params_table = table_of(ParamRow)
 tags_table = table_of(TagRow)
 batch_keys = table_of(BatchKeyRow)
+runs_table = table_of(RunRow)
 
 MAX_IDEMPOTENCY_KEY = 128
 
@@ -65,8 +73,21 @@ def _statements(dialect: sa.Dialect) -> _Statements:
     insert: Any = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     tag_insert = insert(tags_table)
     latest_insert = insert(latest)
+    live_run = sa.exists().where(
+        runs_table.c.id == sa.bindparam("run_id"), runs_table.c.deleted == sa.false()
+    )
     return _Statements(
-        key_insert=insert(batch_keys).on_conflict_do_nothing().returning(batch_keys.c.key),
+        # Records the key only for a run that exists and is not deleted: the one
+        # statement stands for the run look-up too in the common case.
+        key_insert=insert(batch_keys)
+        .from_select(
+            ["run_id", "key"],
+            sa.select(
+                sa.bindparam("run_id", type_=sa.String), sa.bindparam("key", type_=sa.String)
+            ).where(live_run),
+        )
+        .on_conflict_do_nothing()
+        .returning(batch_keys.c.key),
         param_insert=insert(params_table).on_conflict_do_nothing(),
         tag_upsert=tag_insert.on_conflict_do_update(
             index_elements=[tags_table.c.run_id, tags_table.c.key],
@@ -131,14 +152,17 @@ def log_batch(
     statements = _statements(db.engine.dialect)
 
     def work(connection: Connection) -> None:
-        require_run(connection, run_id, write=True)
-        if idempotency_key is not None:
+        if idempotency_key is None:
+            require_run(connection, run_id, write=True)
+        else:
             # RETURNING, not rowcount: drivers may report -1 for an INSERT.
             applied = connection.execute(
                 statements.key_insert, {"run_id": run_id, "key": idempotency_key}
             )
             if applied.first() is None:
-                return  # this batch was written before: a retried request
+                # Not recorded: an unknown or deleted run (raises), or a retried request.
+                require_run(connection, run_id, write=True)
+                return
         if param_values:
             _write_params(connection, run_id, param_values, statements.param_insert)
         if tag_rows:
