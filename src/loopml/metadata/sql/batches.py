@@ -168,10 +168,15 @@ def log_batch(
         if tag_rows:
             connection.execute(statements.tag_upsert, tag_rows)
         if chunk_rows:
-            connection.execute(statements.chunk_insert, chunk_rows)
-            connection.execute(statements.latest_upsert, latest_rows)
+            connection.execute(statements.chunk_insert, _one_or_many(chunk_rows))
+            connection.execute(statements.latest_upsert, _one_or_many(latest_rows))
 
     db.write(work)
+
+
+def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    """One row as a plain execute (the common one-key batch), several as executemany."""
+    return rows[0] if len(rows) == 1 else rows
 
 
 def _write_params(connection: Connection, run_id: str, values: dict[str, str], insert: Any) -> None:

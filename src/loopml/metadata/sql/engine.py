@@ -119,10 +119,15 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(_WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        statement = (
+            "BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE_OPTION) else "BEGIN"
+        )
+        # Straight to the driver (every transaction starts here; SQLAlchemy's statement
+        # machinery cost more than the BEGIN), with its error wrapped as SQLAlchemy would.
+        try:
+            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.OperationalError as exc:
+            raise sa.exc.OperationalError(statement, None, exc) from exc
 
     return engine
 
