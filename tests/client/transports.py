@@ -57,6 +57,9 @@ class _BreakingStream(httpx.SyncByteStream):
         for chunk in self.inner:
             if sent + len(chunk) >= self.limit:
                 yield chunk[: self.limit - sent]
+                # A dropped connection ends the server's side too: its file is closed now,
+                # not whenever the garbage collector gets to it.
+                self.inner.close()
                 raise httpx.ReadError("connection reset by peer")
             sent += len(chunk)
             yield chunk

@@ -219,10 +219,23 @@ def test_parquet_files_profile_like_the_table(table: pa.Table, tmp_path: Path) -
             assert replace(got, mean=None, std=None) == replace(want, mean=None, std=None)
 
 
+def _rounded(value: object) -> object:
+    """A profile dict with floats to 10 significant digits: DuckDB's parallel sums may
+    differ in the last bits from one run to the next."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def test_pandas_and_polars_frames_are_accepted(frame: pd.DataFrame, table: pa.Table) -> None:
-    expected = profile_dataset(table).columns
-    assert profile_dataset(frame).columns == expected
-    assert profile_dataset(pl.from_pandas(frame)).column("age") == expected[0]
+    expected = [_rounded(c.to_dict()) for c in profile_dataset(table).columns]
+    assert [_rounded(c.to_dict()) for c in profile_dataset(frame).columns] == expected
+    age = profile_dataset(pl.from_pandas(frame)).column("age")
+    assert _rounded(age.to_dict()) == expected[0]
 
 
 def test_dictionary_encoded_and_oddly_named_columns() -> None:
