@@ -26,7 +26,7 @@ from loopml.core.errors import ConflictError, ValidationError
 from loopml.core.validation import check_key, check_param_value, check_tag_value
 from loopml.metadata.metric_columns import columns_by_key
 from loopml.metadata.sql import metric_chunks
-from loopml.metadata.sql.engine import Database
+from loopml.metadata.sql.engine import Database, DriverStatement
 from loopml.metadata.sql.schema import (
     BatchKeyRow,
     LatestMetricRow,
@@ -59,13 +59,16 @@ def numeric_value(text: str) -> float | None:
 
 @dataclass(frozen=True)
 class _Statements:
-    """The statements of log_batch for one dialect, built once (building them is slow)."""
+    """The statements of log_batch for one dialect, built once (building them is slow).
 
-    key_insert: Any
+    The three of every metric batch run on the driver's cursor (:class:`DriverStatement`).
+    """
+
+    key_insert: DriverStatement
     param_insert: Any
     tag_upsert: Any
-    latest_upsert: Any
-    chunk_insert: Any
+    latest_upsert: DriverStatement
+    chunk_insert: DriverStatement
 
 
 @functools.cache
@@ -79,36 +82,46 @@ def _statements(dialect: sa.Dialect) -> _Statements:
     return _Statements(
         # Records the key only for a run that exists and is not deleted: the one
         # statement stands for the run look-up too in the common case.
-        key_insert=insert(batch_keys)
-        .from_select(
-            ["run_id", "key"],
-            sa.select(
-                sa.bindparam("run_id", type_=sa.String), sa.bindparam("key", type_=sa.String)
-            ).where(live_run),
-        )
-        .on_conflict_do_nothing()
-        .returning(batch_keys.c.key),
+        key_insert=DriverStatement(
+            insert(batch_keys)
+            .from_select(
+                ["run_id", "key"],
+                sa.select(
+                    sa.bindparam("run_id", type_=sa.String), sa.bindparam("key", type_=sa.String)
+                ).where(live_run),
+            )
+            .on_conflict_do_nothing()
+            .returning(batch_keys.c.key),
+            dialect,
+        ),
         param_insert=insert(params_table).on_conflict_do_nothing(),
         tag_upsert=tag_insert.on_conflict_do_update(
             index_elements=[tags_table.c.run_id, tags_table.c.key],
             set_={"value": tag_insert.excluded.value},
         ),
-        latest_upsert=latest_insert.on_conflict_do_update(
-            index_elements=[latest.c.run_id, latest.c.key],
-            set_={
-                "value": latest_insert.excluded.value,
-                "step": latest_insert.excluded.step,
-                "timestamp": latest_insert.excluded.timestamp,
-            },
-            where=sa.or_(
-                latest_insert.excluded.step > latest.c.step,
-                sa.and_(
-                    latest_insert.excluded.step == latest.c.step,
-                    latest_insert.excluded.timestamp >= latest.c.timestamp,
+        latest_upsert=DriverStatement(
+            latest_insert.on_conflict_do_update(
+                index_elements=[latest.c.run_id, latest.c.key],
+                set_={
+                    "value": latest_insert.excluded.value,
+                    "step": latest_insert.excluded.step,
+                    "timestamp": latest_insert.excluded.timestamp,
+                },
+                where=sa.or_(
+                    latest_insert.excluded.step > latest.c.step,
+                    sa.and_(
+                        latest_insert.excluded.step == latest.c.step,
+                        latest_insert.excluded.timestamp >= latest.c.timestamp,
+                    ),
                 ),
             ),
+            dialect,
         ),
-        chunk_insert=metric_chunks.chunks.insert(),
+        chunk_insert=DriverStatement(
+            metric_chunks.chunks.insert(),
+            dialect,
+            [column.name for column in metric_chunks.chunks.c if column.name != "id"],
+        ),
     )
 
 
@@ -156,10 +169,12 @@ def log_batch(
             require_run(connection, run_id, write=True)
         else:
             # RETURNING, not rowcount: drivers may report -1 for an INSERT.
-            applied = connection.execute(
-                statements.key_insert, {"run_id": run_id, "key": idempotency_key}
+            cursor = statements.key_insert.execute(
+                connection, {"run_id": run_id, "key": idempotency_key}
             )
-            if applied.first() is None:
+            applied = cursor.fetchone()
+            cursor.close()
+            if applied is None:
                 # Not recorded: an unknown or deleted run (raises), or a retried request.
                 require_run(connection, run_id, write=True)
                 return
@@ -168,15 +183,10 @@ def log_batch(
         if tag_rows:
             connection.execute(statements.tag_upsert, tag_rows)
         if chunk_rows:
-            connection.execute(statements.chunk_insert, _one_or_many(chunk_rows))
-            connection.execute(statements.latest_upsert, _one_or_many(latest_rows))
+            statements.chunk_insert.execute_many(connection, chunk_rows)
+            statements.latest_upsert.execute_many(connection, latest_rows)
 
     db.write(work)
-
-
-def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
-    """One row as a plain execute (the common one-key batch), several as executemany."""
-    return rows[0] if len(rows) == 1 else rows
 
 
 def _write_params(connection: Connection, run_id: str, values: dict[str, str], insert: Any) -> None:
