@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from loopml.core.clock import from_ms
 from loopml.core.entities import Metric, Run, RunStatus, frozen_mapping
 from loopml.core.errors import ConflictError, NotFoundError
+from loopml.metadata.sql.engine import DriverStatement
 from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
 
 __all__ = ["load_runs", "metric_value", "require_run", "runs_of_rows", "stored_value"]
@@ -123,14 +125,31 @@ _PARAM, _TAG, _METRIC = 0, 1, 2
 _QUERIES = {dialect: _queries(dialect) for dialect in ("postgresql", "sqlite")}
 
 
+def _children(connection: Connection, ids: list[str]) -> Sequence[Any]:
+    """The (kind, run_id, key, text, number, step, time) rows of these runs."""
+    if connection.dialect.name != "postgresql":
+        # .all() fetches the rows at once; iterating the result fetches them one by one.
+        return connection.execute(_QUERIES["sqlite"].children, {"ids": ids}).all()
+    # A page's thousands of rows as the driver's plain tuples (one array parameter).
+    cursor = _driver_children(connection.dialect).execute(connection, {"ids": ids})
+    try:
+        rows: list[Any] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
+
+
+@functools.cache
+def _driver_children(dialect: sa.Dialect) -> DriverStatement:
+    return DriverStatement(_QUERIES["postgresql"].children, dialect)
+
+
 def _runs_of_chunk(connection: Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
     ids = [row.id for row in rows]
     logged: dict[str, tuple[dict[str, str], dict[str, str], dict[str, Metric]]] = {
         run_id: ({}, {}, {}) for run_id in ids
     }
-    children = connection.execute(_QUERIES[connection.dialect.name].children, {"ids": ids})
-    # .all() fetches the rows at once; iterating the result fetches them one by one.
-    for kind, run_id, key, text, number, step, timestamp in children.all():
+    for kind, run_id, key, text, number, step, timestamp in _children(connection, ids):
         if kind == _METRIC:
             logged[run_id][2][key] = Metric(key, metric_value(number), step, timestamp)
         else:
