@@ -137,11 +137,14 @@ def _sqlite_engine(url: URL) -> Engine:
 # for a LIMIT-ed walk down an ordered index, does several times the work; JIT spends tens
 # of milliseconds compiling to save microseconds; and a generic plan of a prepared
 # statement (psycopg prepares one after five executions) cannot see how selective a
-# search's values are.
+# search's values are. Memoize caches inner lookups by the outer row's key; the store's
+# joins probe by run id, each run once, so it only ever misses (about 15% of a filtered
+# search's time on 100,000 runs).
 _POSTGRES_SESSION = (
     "SET max_parallel_workers_per_gather = 0",
     "SET jit = off",
     "SET plan_cache_mode = force_custom_plan",
+    "SET enable_memoize = off",
 )
 # A pooled connection idle longer than this is pinged before use (a restarted or
 # restarting server, a firewall that dropped the connection); one in steady use is not,
