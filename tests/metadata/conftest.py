@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -71,3 +72,18 @@ def truncate_all(url: str) -> None:
         connection.execute(
             sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
         )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetadataStore]:
+    """An empty SQL store, once on SQLite and once on PostgreSQL (marked ``postgres``).
+
+    Modules that need another store define their own ``store``, which wins over this one.
+    """
+    if request.param == "sqlite":
+        with SqlMetadataStore(f"sqlite:///{tmp_path}/loopml.db") as opened:
+            yield opened
+    else:
+        shared = request.getfixturevalue("postgres_store")  # creates the schema once
+        truncate_all(request.getfixturevalue("postgres_store_url"))
+        yield shared

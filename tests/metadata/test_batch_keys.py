@@ -6,9 +6,7 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,20 +15,7 @@ from loopml.core.errors import ConflictError, NotFoundError
 from loopml.metadata.base import RunCreate
 from loopml.metadata.sql import SqlMetadataStore
 
-from .conftest import truncate_all
-
 POINT = [Metric("loss", 0.5, 0, 0)]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-    if request.param == "sqlite":
-        with SqlMetadataStore(f"sqlite:///{tmp_path}/loopml.db") as opened:
-            yield opened
-    else:
-        shared = request.getfixturevalue("postgres_store")
-        truncate_all(request.getfixturevalue("postgres_store_url"))
-        yield shared
 
 
 @pytest.fixture

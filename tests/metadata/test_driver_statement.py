@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,21 +10,8 @@ from loopml.metadata.sql import SqlMetadataStore
 from loopml.metadata.sql.engine import DriverStatement
 from loopml.metadata.sql.schema import ProjectRow, table_of
 
-from .conftest import truncate_all
-
 projects = table_of(ProjectRow)
 ROW = {"id": "a" * 32, "name": "p", "description": "", "created_at": 0}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-    if request.param == "sqlite":
-        with SqlMetadataStore(f"sqlite:///{tmp_path}/loopml.db") as opened:
-            yield opened
-    else:
-        shared = request.getfixturevalue("postgres_store")
-        truncate_all(request.getfixturevalue("postgres_store_url"))
-        yield shared
 
 
 def test_rows_are_written_in_the_callers_transaction(store: SqlMetadataStore) -> None:

@@ -28,6 +28,7 @@ def test_sessions_plan_for_many_small_queries(store: SqlMetadataStore) -> None:
     assert _show(store, "max_parallel_workers_per_gather") == "0"
     assert _show(store, "jit") == "off"
     assert _show(store, "plan_cache_mode") == "force_custom_plan"
+    assert _show(store, "enable_memoize") == "off"
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_use(

@@ -9,9 +9,7 @@ around the prefix length and missing or NaN values where ``NULLS LAST`` would ma
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +19,6 @@ from loopml.core.filters import parse_filter, parse_order_by
 from loopml.metadata.base import RunCreate
 from loopml.metadata.sql import SqlMetadataStore
 from loopml.metadata.sql.search import INDEXED_PREFIX
-
-from .conftest import truncate_all
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PREFIX = "x" * INDEXED_PREFIX
@@ -34,17 +30,6 @@ RUNS = {
     "longest": (PREFIX + "12", PREFIX + "12", math.nan),
     "shorter": (PREFIX[:-1], PREFIX[:-1], None),
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetadataStore]:
-    if request.param == "sqlite":
-        with SqlMetadataStore(f"sqlite:///{tmp_path}/loopml.db") as opened:
-            yield opened
-    else:
-        shared = request.getfixturevalue("postgres_store")  # creates the schema once
-        truncate_all(request.getfixturevalue("postgres_store_url"))
-        yield shared
 
 
 @pytest.fixture
