@@ -8,6 +8,14 @@ the requester (four eyes), a second decision by the same reviewer, a decided req
 an approval over failed gates; a rejection needs a reason. A decision that is refused
 comes back as the inbox with the message beside its request; one that is recorded
 redirects to the inbox (``?done={request_id}``), which says how the request stands now.
+
+A server admin (or the local user when the server runs without auth) also sees an
+Override form on each open request, posting to
+``POST /p/{project}/approvals/{request_id}/override`` with a required reason: it passes
+the request despite failed gates or missing approvals, moves the alias, and the audit log
+keeps the reason as the override's justification. The route checks the admin itself and
+calls the same store method as the REST override; a refusal (a blank or too short reason,
+a decided request) comes back as the inbox with its message, like a decision's.
 """
 
 from __future__ import annotations
@@ -39,6 +47,11 @@ def _may_decide(ctx: ServerContext, principal: Principal, project: Project) -> b
     return not ctx.config.auth_required or principal.can(project.id, Role.EDITOR)
 
 
+def _may_override(ctx: ServerContext, principal: Principal) -> bool:
+    """Server admins override (as in the audit view); without auth the local user is one."""
+    return principal.user.is_admin or not ctx.config.auth_required
+
+
 def _inbox(
     request: Request,
     principal: Principal,
@@ -65,6 +78,7 @@ def _inbox(
             "n_decided": len(decided),
             "aliases": {model_id: dict(m.aliases) for model_id, m in models.items()},
             "may_decide": _may_decide(ctx, principal, project),
+            "may_override": _may_override(ctx, principal),
             "done": done,
             # (request id, message, decision tried, reason typed) of a refused decision
             "refused": refused,
@@ -114,12 +128,7 @@ def decide(
 ) -> Response:
     """Approve or reject request ``request_id`` as the logged-in user."""
     record = require_project(request, project, Role.EDITOR)
-    not_found = NotFoundError(f"approval request {request_id!r} not found")
-    if not ID_PATTERN.fullmatch(request_id):
-        raise not_found
-    found = ctx.metadata.get_approval_request(request_id)
-    if found.project_id != record.id:
-        raise not_found
+    _require_request(ctx, record, request_id)
     try:
         chosen = Decision(decision)
     except ValueError:
@@ -134,5 +143,54 @@ def decide(
         status = next(code for cls, code in _REFUSALS if isinstance(exc, cls))
         refused = (request_id, str(exc).splitlines()[0], chosen.value, reason)
         return _inbox(request, principal, ctx, record, refused=refused, status_code=status)
-    target = url_path("p", record.name, "approvals", query={"done": request_id})
+    return _to_outcome(record, request_id)
+
+
+@router.post("/p/{project}/approvals/{request_id}/override")
+@html_errors
+def override(
+    request: Request,
+    principal: UiPrincipal,
+    ctx: Context,
+    project: str,
+    request_id: str,
+    reason: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """Pass request ``request_id`` despite its gates, as a server admin, with a reason."""
+    record = require_project(request, project, Role.VIEWER)
+    if not _may_override(ctx, principal):
+        raise PermissionDeniedError("only a server admin may override an approval request")
+    _require_request(ctx, record, request_id)
+    if not reason.strip():
+        message = "reason: an override needs a written reason, which the audit log keeps"
+        refused = (request_id, message, "override", reason)
+        return _inbox(request, principal, ctx, record, refused=refused, status_code=400)
+    try:
+        ctx.metadata.override_approval_request(
+            request_id, reason.strip(), actor=principal.user.name
+        )
+    except (ConflictError, ValidationError) as exc:
+        status = next(code for cls, code in _REFUSALS if isinstance(exc, cls))
+        message = str(exc).splitlines()[0]
+        if exc.field == "justification":  # the store's name for what this form calls reason
+            message = message.replace("justification", "reason")
+        refused = (request_id, message, "override", reason)
+        return _inbox(request, principal, ctx, record, refused=refused, status_code=status)
+    return _to_outcome(record, request_id)
+
+
+def _require_request(ctx: ServerContext, project: Project, request_id: str) -> ApprovalRequest:
+    """Request ``request_id`` of ``project``; NotFoundError for any other id."""
+    not_found = NotFoundError(f"approval request {request_id!r} not found")
+    if not ID_PATTERN.fullmatch(request_id):
+        raise not_found
+    found = ctx.metadata.get_approval_request(request_id)
+    if found.project_id != project.id:
+        raise not_found
+    return found
+
+
+def _to_outcome(project: Project, request_id: str) -> Response:
+    """Redirect after a recorded decision to the inbox, which says how the request stands."""
+    target = url_path("p", project.name, "approvals", query={"done": request_id})
     return RedirectResponse(f"{target}#request-{request_id}", status_code=303)
