@@ -1,9 +1,10 @@
-"""A server admin's override in the approval inbox, over HTTP and in a real browser.
+"""A project admin's override in the approval inbox, over HTTP and in a real browser.
 
 Each test gets a store of its own: a project ``reg`` with a model ``churn`` whose
 version 1 is the champion and whose version 2 fails the release gate ``metrics.f1 >=
 0.9``; ``ada`` (editor) asked for version 2 to become ``champion``, so only an override
-can pass the request. ``bob`` is another editor, who may decide but not override.
+can pass the request. ``bob`` is another editor, who may decide but not override;
+``cy`` is an admin of ``reg`` (not of the server), who may override, as over REST.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
     for user in ("ada", "bob"):
         context.auth.create_user(user)
         tokens[user] = context.auth.create_token(user, "editor", "reg")[1]
+    context.auth.create_user("cy")
+    tokens["cy"] = context.auth.create_token("cy", "admin", "reg")[1]
     try:
         yield Store(config, context, tokens, request_id)
     finally:
@@ -197,10 +200,21 @@ def test_an_editor_sees_no_override_form_and_its_post_is_refused(store: Store) -
         assert "Admin override" not in page.text
         response = _override(client, store, REASON)
     assert response.status_code == 403
-    assert "only a server admin may override" in response.text
+    assert "only an admin of the project may override" in response.text
     assert store.request().status.value == "open"
     assert store.champion() == 1
     assert store.n_events() == n_events
+
+
+def test_a_project_admin_who_is_not_a_server_admin_overrides(store: Store) -> None:
+    with _client(store, "cy") as client:
+        page = client.get("/p/reg/approvals")
+        assert f'action="/p/reg/approvals/{store.request_id}/override"' in page.text
+        response = _override(client, store, REASON)
+    assert response.status_code == 303
+    assert store.request().status.value == "overridden"
+    assert store.champion() == 2
+    assert store.context.metadata.list_audit_events()[-1].actor == "cy"
 
 
 def test_an_override_without_the_csrf_token_is_refused(store: Store) -> None:

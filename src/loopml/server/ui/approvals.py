@@ -9,7 +9,7 @@ an approval over failed gates; a rejection needs a reason. A decision that is re
 comes back as the inbox with the message beside its request; one that is recorded
 redirects to the inbox (``?done={request_id}``), which says how the request stands now.
 
-A server admin (or the local user when the server runs without auth) also sees an
+A project admin (or the local user when the server runs without auth) also sees an
 Override form on each open request, posting to
 ``POST /p/{project}/approvals/{request_id}/override`` with a required reason: it passes
 the request despite failed gates or missing approvals, moves the alias, and the audit log
@@ -47,9 +47,9 @@ def _may_decide(ctx: ServerContext, principal: Principal, project: Project) -> b
     return not ctx.config.auth_required or principal.can(project.id, Role.EDITOR)
 
 
-def _may_override(ctx: ServerContext, principal: Principal) -> bool:
-    """Server admins override (as in the audit view); without auth the local user is one."""
-    return principal.user.is_admin or not ctx.config.auth_required
+def _may_override(ctx: ServerContext, principal: Principal, project: Project) -> bool:
+    """Project admins (and server admins) override, as over REST; so does the local user."""
+    return not ctx.config.auth_required or principal.can(project.id, Role.ADMIN)
 
 
 def _inbox(
@@ -78,7 +78,7 @@ def _inbox(
             "n_decided": len(decided),
             "aliases": {model_id: dict(m.aliases) for model_id, m in models.items()},
             "may_decide": _may_decide(ctx, principal, project),
-            "may_override": _may_override(ctx, principal),
+            "may_override": _may_override(ctx, principal, project),
             "done": done,
             # (request id, message, decision tried, reason typed) of a refused decision
             "refused": refused,
@@ -156,10 +156,12 @@ def override(
     request_id: str,
     reason: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    """Pass request ``request_id`` despite its gates, as a server admin, with a reason."""
+    """Pass request ``request_id`` despite its gates, as a project admin, with a reason."""
     record = require_project(request, project, Role.VIEWER)
-    if not _may_override(ctx, principal):
-        raise PermissionDeniedError("only a server admin may override an approval request")
+    if not _may_override(ctx, principal, record):
+        raise PermissionDeniedError(
+            "only an admin of the project may override an approval request", field="role"
+        )
     _require_request(ctx, record, request_id)
     if not reason.strip():
         message = "reason: an override needs a written reason, which the audit log keeps"
