@@ -51,7 +51,7 @@ def test_a_state_dict_round_trip_predicts_like_the_module(tmp_path: Path) -> Non
     assert (tmp_path / "m" / "state_dict.pt").is_file()
 
 
-@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # Future- or Deprecation-
 def test_torchscript_needs_trust_and_then_predicts_like_the_module(tmp_path: Path) -> None:
     scripted = torch.jit.script(TinyNet())
     folder = save_model(scripted, tmp_path / "m", input_example=EXAMPLE).folder

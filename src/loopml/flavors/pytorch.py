@@ -127,18 +127,19 @@ class TorchScriptFlavor(Flavor):
         import torch
 
         with _jit_deprecation_silenced():
-            module = torch.jit.load(self.file_path(folder, manifest), map_location="cpu")
+            # untyped in torch's stubs; Any when torch is not installed (so may be unused)
+            path = self.file_path(folder, manifest)
+            module = torch.jit.load(path, map_location="cpu")  # type: ignore[no-untyped-call,unused-ignore]
         return _predictor(module.eval())
 
 
 @contextlib.contextmanager
 def _jit_deprecation_silenced() -> Iterator[None]:
-    # torch 2.9+ deprecates TorchScript in favour of torch.export; the user chose a
-    # ScriptModule, so saving and loading it should not warn on every call.
+    # torch 2.9+ deprecates TorchScript in favour of torch.export (a FutureWarning, a
+    # DeprecationWarning from 2.13); the user chose a ScriptModule, so saving and loading
+    # it should not warn on every call.
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"`torch\.jit\.\w+` is deprecated", category=FutureWarning
-        )
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.\w+` is deprecated")
         yield
 
 
