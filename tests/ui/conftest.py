@@ -8,6 +8,7 @@ whose one run has a metric of 1,000,000 points. Chromium is ``/usr/bin/chromium`
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
@@ -118,22 +119,12 @@ def _seed(context: ServerContext) -> tuple[dict[str, str], str]:
     return runs, big.id
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    """The server, started once for all UI tests."""
-    root = tmp_path_factory.mktemp("ui-store")
-    config = ServerConfig(
-        store_url=f"sqlite:///{root / 'loopml.db'}", artifacts_url=str(root / "artifacts")
-    )
-    context = ServerContext.open(config)
-    token = context.auth.bootstrap_admin()
-    assert token is not None
-    runs, big_run_id = _seed(context)
-    app = create_app(config, context=context)
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free port of 127.0.0.1; yield its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     )
@@ -145,11 +136,28 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
             raise RuntimeError("the UI test server did not start")
         time.sleep(0.02)
     try:
-        yield UiServer(f"http://127.0.0.1:{port}", token, context, runs, big_run_id)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    """The server, started once for all UI tests."""
+    root = tmp_path_factory.mktemp("ui-store")
+    config = ServerConfig(
+        store_url=f"sqlite:///{root / 'loopml.db'}", artifacts_url=str(root / "artifacts")
+    )
+    context = ServerContext.open(config)
+    token = context.auth.bootstrap_admin()
+    assert token is not None
+    runs, big_run_id = _seed(context)
+    try:
+        with serving(create_app(config, context=context)) as url:
+            yield UiServer(url, token, context, runs, big_run_id)
+    finally:
         context.close()
 
 

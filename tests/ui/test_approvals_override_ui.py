@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from loopml.core.models import ApprovalRequest
@@ -30,7 +26,7 @@ from loopml.server.app import create_app
 from loopml.server.config import ServerConfig
 from loopml.server.context import ServerContext
 
-from .conftest import Watched, screenshot
+from .conftest import Watched, screenshot, serving
 
 REASON = "Hotfix for the <b>outage</b>: F1 0.86 is fine until the retrain lands."
 
@@ -229,25 +225,8 @@ def test_an_override_without_the_csrf_token_is_refused(store: Store) -> None:
 @contextlib.contextmanager
 def _serving(store: Store) -> Iterator[str]:
     """Serve the app over the store on a free port of 127.0.0.1; yield its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    app = create_app(store.config, context=store.context)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the override UI test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(store.config, context=store.context)) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -9,9 +9,6 @@ run that read version 1. Version 2 shifts ``age`` (drift), drops ``region``, add
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +17,6 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pytest
-import uvicorn
 
 from loopml.core.datasets import LineageDirection
 from loopml.datasets.schema import ColumnSchema, DataSchema
@@ -29,7 +25,7 @@ from loopml.server.app import create_app
 from loopml.server.config import ServerConfig
 from loopml.server.context import ServerContext
 
-from .conftest import XSS_NAME, Watched, screenshot
+from .conftest import XSS_NAME, Watched, screenshot, serving
 
 pytestmark = pytest.mark.slow
 
@@ -113,26 +109,12 @@ def data_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataServer
     token = context.auth.bootstrap_admin()
     assert token is not None
     seeded = _seed(context)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config, context=context), log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the dataset UI test server did not start")
-        time.sleep(0.02)
-    seeded.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    seeded.token = token
     try:
-        yield seeded
+        with serving(create_app(config, context=context)) as url:
+            seeded.url = url
+            seeded.token = token
+            yield seeded
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         context.close()
 
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,6 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pytest
-import uvicorn
 
 from loopml.core.datasets import LineageDirection
 from loopml.core.entities import Project
@@ -37,7 +33,7 @@ from loopml.server.app import create_app
 from loopml.server.config import ServerConfig
 from loopml.server.context import ServerContext
 
-from .conftest import XSS_NAME, Watched, screenshot
+from .conftest import XSS_NAME, Watched, screenshot, serving
 
 pytestmark = pytest.mark.slow
 
@@ -148,24 +144,10 @@ def _seed(context: ServerContext) -> tuple[str, str, str]:
 @contextlib.contextmanager
 def _serving(config: ServerConfig, context: ServerContext) -> Iterator[str]:
     """Serve the app over ``context`` on a free port of 127.0.0.1; yield its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config, context=context), log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the registry UI test server did not start")
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with serving(create_app(config, context=context)) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         context.close()
 
 
