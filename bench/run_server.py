@@ -34,7 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from run_tracking import describe_checkout, describe_machine, ensure_mlflow_venv
 from server_bench import common, report
 from server_bench.postgres import DEFAULT_SERVER, BenchDatabase, PostgresUnavailable
-from server_bench.servers import Server, ServerError, Servers
+from server_bench.servers import Server, ServerError, Servers, command_cpu, tree_cpu
 from tracking_bench.runner import (
     BENCH_DIR,
     LOOPML_PYTHON,
@@ -162,6 +162,16 @@ def _server_side(log_path: Path, path: str) -> dict[str, Any] | None:
     return common.summarize(durations) if len(durations) > 1 else None
 
 
+def _search_cpu(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of PostgreSQL's processes and of the server's process tree.
+
+    PostgreSQL counts every live ``postgres`` process (the reused server may serve others).
+    Both are idle but for the search, so the time around a search run is the search's;
+    the clients measure their own (their start-up would swamp it here).
+    """
+    return {"postgres": command_cpu("postgres"), "server": tree_cpu(server_pid)}
+
+
 def bench_search(ctx: Context) -> dict[str, Any]:
     """Workload 2: 16 concurrent clients search 100,000 runs on PostgreSQL for 20 s.
 
@@ -204,6 +214,8 @@ def _bench_search(ctx: Context) -> dict[str, Any]:
                 artifacts_url=artifacts,
             )
             server.wait_for("/readyz")
+            assert server.proc is not None
+            cpu_before = _search_cpu(server.proc.pid)
             result = ctx.run(
                 LOOPML,
                 f"{sizes.search_clients} clients x {sizes.search_seconds:g} s, --workers {workers}",
@@ -212,7 +224,16 @@ def _bench_search(ctx: Context) -> dict[str, Any]:
                 *("--experiment-id", api["experiment_id"]),
                 *("--clients", str(sizes.search_clients), "--seconds", str(sizes.search_seconds)),
             )
+            cpu_after = _search_cpu(server.proc.pid)
             ctx.servers.stop(server)
+            searches = max(result["requests"], 1)
+            result["cpu_ms_per_search"] = {
+                **{
+                    part: (cpu_after[part] - cpu_before[part]) * 1e3 / searches
+                    for part in cpu_after
+                },
+                "clients": result["clients_cpu_s"] * 1e3 / searches,
+            }
             result["server_side"] = _server_side(server.log_path, "/api/v1/runs/search")
             result["rows"] = result["rows"][0] if len(result["rows"]) == 1 else result["rows"]
             by_workers[str(workers)] = result

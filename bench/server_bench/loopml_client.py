@@ -269,6 +269,7 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
         "error_samples": errors[:5],
         "per_client_requests": [len(out["latencies_ms"]) for out in outs],
         "latency": common.summarize(latencies),
+        "clients_cpu_s": sum(out.get("cpu_s", 0.0) for out in outs),
         "latencies_ms": latencies,
     }
 

@@ -5,6 +5,7 @@ Used by the orchestrator only (loopml's interpreter, with Rich).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.console import Console
@@ -240,6 +241,16 @@ def _notes(results: dict[str, Any]) -> list[str]:
             f"({populate['bulk']['seconds']:.1f} s, then ANALYZE); database: {search['postgres']}. "
             f"Best p99 with --workers {search['best_workers']}."
         )
+        for workers, run in search["runs_by_workers"].items():
+            cpu = run.get("cpu_ms_per_search")
+            if cpu:
+                notes.append(
+                    f"search --workers {workers}: CPU per search: "
+                    f"PostgreSQL {cpu['postgres']:.1f} ms, server {cpu['server']:.1f} ms, "
+                    f"clients {cpu['clients']:.1f} ms; the machine has "
+                    f"{os.cpu_count()} cores, so at most "
+                    f"{os.cpu_count() * 1e3 / max(sum(cpu.values()), 1e-9):.0f} searches/s."
+                )
         notes.append(
             "search: client latency includes the SDK's decoding of 100 runs per answer; "
             "clients and server share the machine's cores. Server-side times are the "

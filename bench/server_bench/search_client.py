@@ -23,7 +23,8 @@ def search_loop(
 ) -> None:
     """Warm up (untimed), wait for every client, then search in a loop for ``seconds``.
 
-    Puts ``{"index", "latencies_ms", "starts", "rows", "errors"}`` on ``results``; request
+    Puts ``{"index", "latencies_ms", "starts", "rows", "errors", "cpu_s"}`` on ``results``
+    (``cpu_s``: this process's CPU time in the timed loop, decoding included); request
     start times are ``time.monotonic()`` seconds (one clock for every process on Linux).
     """
     from loopml.client.rest_store import RestMetadataStore
@@ -44,6 +45,7 @@ def search_loop(
         out["rows"] = once()  # opens the connection; not timed
         barrier.wait(timeout=300)
         deadline = time.monotonic() + seconds
+        cpu_start = time.process_time()
         while (start := time.monotonic()) < deadline:
             try:
                 rows = once()
@@ -54,6 +56,7 @@ def search_loop(
             out["starts"].append(start)
             if rows != out["rows"]:
                 out["errors"].append(f"rows changed from {out['rows']} to {rows}")
+        out["cpu_s"] = time.process_time() - cpu_start
     except Exception as exc:
         out["errors"].append(f"{type(exc).__name__}: {exc}"[:300])
         barrier.abort()

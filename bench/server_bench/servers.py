@@ -74,6 +74,34 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+def _cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds of one ``/proc/<pid>/stat`` line (fields 14 and 15)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by the live processes of ``root``'s tree."""
+    total = 0.0
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += _cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+    return total
+
+
+def command_cpu(command: str) -> float:
+    """CPU seconds used so far by the live processes named ``command`` (e.g. postgres)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if stat.split("(", 1)[1].rsplit(")", 1)[0] == command:
+                total += _cpu_seconds(stat)
+    return total
+
+
 def _kb_field(path: Path, field: str) -> int:
     """A ``Field:   123 kB`` value of a ``/proc`` file, in kB (0 when missing)."""
     try:
