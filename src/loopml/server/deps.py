@@ -263,30 +263,38 @@ def require_experiment_project(request: Request, experiment_id: str, needed: Rol
     """The id of the project of experiment ``experiment_id``, if the caller has ``needed``.
 
     :func:`require_experiment` without reading the experiment: its project is cached (an
-    experiment never moves), so a search authorizes without a query. The same 404 for an
-    unknown experiment and one in a project the caller has no role in.
+    experiment never moves), so a search authorizes without a query.
     """
     context = get_context(request)
-    check_id(experiment_id, field="experiment_id")
-    try:
-        project_id = context.project_of_experiment(experiment_id)
-        _authorize(context, _principal_of(request), project_id, needed)
-    except NotFoundError:
-        raise NotFoundError(
-            f"experiment {experiment_id!r} not found", field="experiment_id"
-        ) from None
-    return project_id
+    return _require_cached_project(
+        request, experiment_id, needed, "experiment", context.project_of_experiment
+    )
 
 
 def require_run(request: Request, run_id: str, needed: Role) -> str:
     """The id of the project of run ``run_id``, if the caller has ``needed`` there."""
     context = get_context(request)
-    check_id(run_id, field="run_id")
+    return _require_cached_project(request, run_id, needed, "run", context.project_of_run)
+
+
+def _require_cached_project(
+    request: Request,
+    record_id: str,
+    needed: Role,
+    what: str,
+    project_of: Callable[[str], str],
+) -> str:
+    """The project id ``project_of`` gives for a record, if the caller has ``needed`` there.
+
+    The same 404 for an unknown record and one in a project the caller has no role in.
+    """
+    field = f"{what}_id"
+    check_id(record_id, field=field)
     try:
-        project_id = context.project_of_run(run_id)
-        _authorize(context, _principal_of(request), project_id, needed)
+        project_id = project_of(record_id)
+        _authorize(get_context(request), _principal_of(request), project_id, needed)
     except NotFoundError:
-        raise NotFoundError(f"run {run_id!r} not found", field="run_id") from None
+        raise NotFoundError(f"{what} {record_id!r} not found", field=field) from None
     return project_id
 
 
