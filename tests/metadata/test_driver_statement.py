@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from loopml.core.errors import AlreadyExistsError, StoreError
 from loopml.metadata.sql import SqlMetadataStore
-from loopml.metadata.sql.engine import DriverStatement
+from loopml.metadata.sql.driver import DriverStatement
 from loopml.metadata.sql.schema import ProjectRow, table_of
 
 projects = table_of(ProjectRow)

@@ -26,7 +26,8 @@ from loopml.core.errors import ConflictError, ValidationError
 from loopml.core.validation import check_key, check_param_value, check_tag_value
 from loopml.metadata.metric_columns import columns_by_key
 from loopml.metadata.sql import metric_chunks
-from loopml.metadata.sql.engine import Database, DriverStatement
+from loopml.metadata.sql.driver import DriverStatement
+from loopml.metadata.sql.engine import Database
 from loopml.metadata.sql.schema import (
     BatchKeyRow,
     LatestMetricRow,

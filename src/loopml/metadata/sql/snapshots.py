@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from loopml.core.clock import from_ms
 from loopml.core.entities import Metric, Run, RunStatus, frozen_mapping
 from loopml.core.errors import ConflictError, NotFoundError
-from loopml.metadata.sql.engine import DriverStatement
+from loopml.metadata.sql.driver import DriverStatement
 from loopml.metadata.sql.schema import LatestMetricRow, ParamRow, RunRow, TagRow, table_of
 
 __all__ = ["load_runs", "metric_value", "require_run", "runs_of_rows", "stored_value"]
