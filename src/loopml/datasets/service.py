@@ -137,7 +137,7 @@ class DatasetService:
         report = lambda _step, _done, _total: None  # noqa: E731
         notify: Progress = progress or report
         with stage(data) as staged:
-            files = self._hash_files(staged, notify)
+            files, identities = self._hash_files(staged, notify)
             digest = content_hash(files)
             dataset = self._find_dataset(name)
             if dataset is not None:
@@ -162,6 +162,7 @@ class DatasetService:
                 name,
                 staged,
                 files,
+                identities,
                 digest,
                 description=description,
                 profile=profile_doc,
@@ -170,27 +171,34 @@ class DatasetService:
                 notify=notify,
             )
 
-    def _hash_files(self, staged: StagedData, notify: Progress) -> list[DatasetFile]:
-        # An unchanged file registered again is not read again: its digest is remembered
-        # by file identity in the cache folder (the user's file is never written to).
+    def _hash_files(
+        self, staged: StagedData, notify: Progress
+    ) -> tuple[list[DatasetFile], list[str | None]]:
+        """The staged files' records, and the identity each digest is remembered under.
+
+        An unchanged file registered again is not read again: its digest is remembered by
+        file identity in the cache folder (the user's file is never written to).
+        """
         from loopml.artifacts.localfs import hash_file_remembered
 
         digests = None if self.cache_dir is None else self.cache_dir / "digests"
         total = sum(f.path.stat().st_size for f in staged.files)
         done = 0
-        files = []
+        files, identities = [], []
         for item in staged.files:
-            digest, size, _ = hash_file_remembered(item.path, digests)
+            digest, size, identity = hash_file_remembered(item.path, digests)
             done += size
             notify("hashing", done, total)
             files.append(DatasetFile(item.name, blob_path(digest), size, digest, item.n_rows))
-        return files
+            identities.append(identity)
+        return files, identities
 
     def _store(
         self,
         name: str,
         staged: StagedData,
         files: list[DatasetFile],
+        identities: list[str | None],
         digest: str,
         *,
         description: str,
@@ -199,21 +207,17 @@ class DatasetService:
         tags: Mapping[str, str] | None,
         notify: Progress,
     ) -> DatasetVersion:
-        from loopml.artifacts.localfs import remembered_digest
-
-        digests = None if self.cache_dir is None else self.cache_dir / "digests"
         written: list[str] = []
         total = sum(f.size for f in files)
         done = 0
         try:
-            for item, file in zip(staged.files, files, strict=True):
+            for item, file, identity in zip(staged.files, files, identities, strict=True):
                 if not self.artifacts.exists(file.blob_path):
                     # A file still as it was when hashed is not hashed again while copied:
                     # the store checks that its identity did not change meanwhile.
-                    known = remembered_digest(item.path, digests)
-                    if known is not None and known.identity and known.digest == file.digest:
+                    if identity is not None:
                         self.artifacts.put_hashed_file(
-                            item.path, file.blob_path, digest=file.digest, identity=known.identity
+                            item.path, file.blob_path, digest=file.digest, identity=identity
                         )
                     else:
                         self.artifacts.put_file(
