@@ -151,6 +151,8 @@ def test_artifacts_preview_safely(logged_in: Watched, ui_server: UiServer) -> No
     page.locator("tr", has_text="confusion.png").get_by_role("link", name="Preview").click()
     image = page.locator("#artifact-preview img")
     _expect()(image).to_be_visible()
+    # Visible comes before loaded: wait for the bytes before reading the width.
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
     assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 4
     # HTML and SVG get no preview, and their files come only as attachments.
     for name in ("page.html", "plot.svg"):
